@@ -1,0 +1,1 @@
+"""Lane 03 Stock allocation."""

@@ -1,0 +1,1 @@
+"""Lane 02 Buyer management."""

@@ -1,0 +1,1 @@
+"""Lane 06 Ticket distribution."""

@@ -1,0 +1,5 @@
+"""EventChain project package and shared kernel."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

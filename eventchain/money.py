@@ -1,0 +1,58 @@
+"""Money: Decimal amounts in the organisation's currency, rounded per line half-up to cents like Xero."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+CENT = Decimal("0.01")
+
+
+def currency() -> str:
+    return settings.EVENTCHAIN_CURRENCY
+
+
+def to_cents(amount: Decimal | int | str) -> Decimal:
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal) -> str:
+    """'1234.50' — the API's decimal-string form."""
+    return str(to_cents(amount))
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    tax_rate: Decimal
+
+    @property
+    def line_amount(self) -> Decimal:
+        return to_cents(self.quantity * self.unit_amount)
+
+    @property
+    def tax_amount(self) -> Decimal:
+        # Tax is rounded on each line, then summed: Xero's rule, which can differ from rounding the total.
+        return to_cents(self.line_amount * self.tax_rate)
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def totals(lines: list[Line]) -> Totals:
+    subtotal = sum((line.line_amount for line in lines), Decimal("0.00"))
+    tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
+    return Totals(subtotal=subtotal, tax=tax, total=subtotal + tax)
+
+
+def split_by_percent(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
+    """Split `total` into cent amounts by percentages; the last part takes the rounding remainder."""
+    parts = [to_cents(total * pct / 100) for pct in percents[:-1]]
+    parts.append(to_cents(total) - sum(parts, Decimal("0.00")))
+    return parts

@@ -1,0 +1,214 @@
+"""EventChain settings, read from the environment.
+
+With nothing set, EventChain runs locally: DEBUG on, embedded SQLite, Celery tasks run in-process.
+With DEBUG off it is a production run and refuses to start while a required variable is missing.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+TESTING = env_bool("EVENTCHAIN_TESTING", False)
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EVENTCHAIN_CRM_WEBHOOK_SECRET")
+if not DEBUG:
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not os.environ.get(name)]
+    if missing:
+        raise ImproperlyConfigured(
+            "EventChain is running with DEBUG off (production) but these environment variables are "
+            f"not set: {', '.join(missing)}. Set them, or set DEBUG=1 for a local run."
+        )
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-local-development-key-do-not-use-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if not DEBUG else "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "ninja",
+    "eventchain",
+    "buyers",
+    "allocation",
+    "finance",
+    "tickets",
+    "distribution",
+    "reporting",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "eventchain.api.idempotency.IdempotencyKeyMiddleware",
+]
+
+ROOT_URLCONF = "eventchain.urls"
+WSGI_APPLICATION = "eventchain.wsgi.application"
+ASGI_APPLICATION = "eventchain.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "eventchain.console.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    # Hashing cost is not what the suite tests; production keeps Django's default hasher.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+AUTHENTICATION_BACKENDS = ["eventchain.auth.EmailBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-au"
+TIME_ZONE = "Australia/Sydney"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Email: SMTP always; tests point it at a loopback server.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "EventChain <tickets@eventchain.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery: without REDIS_URL every task runs eagerly in-process, so one runserver is a whole system.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "outbox-dispatch-due": {"task": "eventchain.tasks.dispatch_outbox", "schedule": 10.0},
+}
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# EventChain
+EVENTCHAIN_BASE_URL = os.environ.get("EVENTCHAIN_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+EVENTCHAIN_CRM_WEBHOOK_SECRET = os.environ.get("EVENTCHAIN_CRM_WEBHOOK_SECRET", "local-crm-webhook-secret")
+EVENTCHAIN_LEDGER = os.environ.get("EVENTCHAIN_LEDGER", "local")
+if EVENTCHAIN_LEDGER not in {"local", "xero", "business_central"}:
+    raise ImproperlyConfigured(
+        f"EVENTCHAIN_LEDGER is '{EVENTCHAIN_LEDGER}'; use one of: local, xero, business_central."
+    )
+EVENTCHAIN_CURRENCY = os.environ.get("EVENTCHAIN_CURRENCY", "AUD")
+EVENTCHAIN_SUPPLIER_NAME = os.environ.get("EVENTCHAIN_SUPPLIER_NAME", "Riverside Hospitality Pty Ltd")
+EVENTCHAIN_SUPPLIER_TAX_NUMBER = os.environ.get("EVENTCHAIN_SUPPLIER_TAX_NUMBER", "53 004 085 616")
+EVENTCHAIN_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("EVENTCHAIN_OUTBOX_MAX_ATTEMPTS", "8"))
+EVENTCHAIN_OUTBOX_BASE_DELAY = float(os.environ.get("EVENTCHAIN_OUTBOX_BASE_DELAY", "5"))
+EVENTCHAIN_OUTBOX_MAX_DELAY = float(os.environ.get("EVENTCHAIN_OUTBOX_MAX_DELAY", "3600"))
+EVENTCHAIN_DEMO_PASSWORD = os.environ.get("EVENTCHAIN_DEMO_PASSWORD", "eventchain-demo")
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+# Security: production (DEBUG off) passes `manage.py check --deploy` cleanly.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

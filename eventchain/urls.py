@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from reporting import views as reporting_views
+
+from . import views
+from .api.root import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="auth/password_reset.html",
+            email_template_name="auth/password_reset_email.txt",
+            subject_template_name="auth/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="auth/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="auth/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="auth/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+    path("console/", reporting_views.dashboard, name="dashboard"),
+    path("console/admin/", views.admin_home, name="console-admin"),
+    path("console/audit/", views.audit_log, name="audit-log"),
+    path("console/outbox/", views.outbox_list, name="outbox-list"),
+    path("console/outbox/<int:message_id>/requeue/", views.outbox_requeue, name="outbox-requeue"),
+    path("console/api-tokens/", views.api_tokens, name="api-tokens"),
+    path("console/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("console/jobs/<uuid:job_id>/progress/", views.job_progress, name="job-progress"),
+    path("console/catalogue/", include("eventchain.catalogue.urls")),
+    path("django-admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,1 @@
+"""Lane 04 Finance integration."""

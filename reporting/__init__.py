@@ -1,0 +1,1 @@
+"""Lane 07 Buyer data and reporting."""

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from eventchain import demo as kernel_demo
+
+# Each lane adds its own demo rows after the lanes it depends on (reporting may import every lane).
+LANE_SEEDERS = [kernel_demo.seed]
+
+
+class Command(BaseCommand):
+    help = "Load demo data: Riverside Stadium, events GF2026 and SF2026, packages and staff users. Idempotent."
+
+    def handle(self, *args, **options):
+        for seeder in LANE_SEEDERS:
+            seeder()
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+        self.stdout.write(
+            f"Staff sign in with password '{settings.EVENTCHAIN_DEMO_PASSWORD}': admin@example.com (every role), "
+            "sales1@, sales2@, fulfilment@, finance@, ticketing@, reporting@example.com"
+        )

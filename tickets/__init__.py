@@ -1,0 +1,1 @@
+"""Lane 05 Tickets."""
