@@ -3,7 +3,7 @@ from ninja.security import HttpBearer
 
 from .. import tokens
 from ..errors import PermissionRefused
-from ..roles import refusal_message, has_capability
+from ..roles import has_capability, refusal_message
 
 
 class StaffToken(HttpBearer):

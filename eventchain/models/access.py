@@ -9,6 +9,9 @@ class RoleCapability(models.Model):
         managed = False
         default_permissions = ()
 
+    def __str__(self):
+        return "role capabilities"
+
 
 class ApiToken(models.Model):
     """A staff API bearer token. Only its SHA-256 is stored; the token itself is shown once."""
@@ -47,3 +50,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} key {self.key}"

@@ -76,12 +76,12 @@ class Event(models.Model):
     def __str__(self):
         return f"{self.code} — {self.name}"
 
+    def get_absolute_url(self):
+        return reverse("catalogue:event-detail", args=[self.code])
+
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The event must end after it starts."})
-
-    def get_absolute_url(self):
-        return reverse("catalogue:event-detail", args=[self.code])
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -30,6 +30,9 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return f"{self.kind} {self.status} {self.done}/{self.total}"
+
     @property
     def percent(self) -> int:
         if self.status == self.Status.DONE:

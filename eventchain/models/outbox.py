@@ -50,3 +50,6 @@ class OutboxAttempt(models.Model):
 
     class Meta:
         ordering = ["message", "number"]
+
+    def __str__(self):
+        return f"attempt {self.number} of outbox #{self.message_id}"
