@@ -27,6 +27,11 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _drop_broker_connections():
+    """Connections made earlier for the in-memory broker must not carry this test's messages."""
+    celery_app._after_fork()
+
+
 @pytest.fixture
 def redis_worker(postgres_only):
     import redis
@@ -45,10 +50,12 @@ def redis_worker(postgres_only):
     )
     previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
     celery_app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    _drop_broker_connections()
     try:
         yield worker
     finally:
         celery_app.conf.update(previous)
+        _drop_broker_connections()
         worker.terminate()
         worker.wait(timeout=20)
 
