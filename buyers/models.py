@@ -1,5 +1,8 @@
 """Lane 02 tables: buyer accounts, their contacts and billing entities, bookings and deposit terms."""
 
+import math
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -7,6 +10,7 @@ from django.urls import reverse
 
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Event, Package
+from eventchain.money import to_cents
 
 
 class Buyer(models.Model):
@@ -130,6 +134,16 @@ class Booking(models.Model):
     def details_locked(self) -> bool:
         return self.details_locked_at is not None
 
+    @property
+    def units_needed(self) -> int:
+        """Whole units of the package that seat the headcount: 25 guests at tables of 10 need 3 tables."""
+        return math.ceil(self.headcount / self.package.seats_per_unit)
+
+    @property
+    def value(self) -> Decimal:
+        """The booking's value excluding tax: unit price × units needed."""
+        return to_cents(self.package.unit_price * self.units_needed)
+
 
 class PaymentInstallment(models.Model):
     """One line of a booking's payment schedule: a percentage of the booking value or a fixed amount."""
@@ -173,6 +187,10 @@ class CrmHandoff(models.Model):
     raw_body = models.BinaryField()
     headers = models.JSONField(default=dict)
     body_hash = models.CharField(max_length=64)
+    # Set once the HMAC checked out; only such deliveries may be replayed.
+    signature_valid = models.BooleanField(default=False)
+    # Hash of the parsed JSON with sorted keys: "same body" for duplicate detection ignores formatting.
+    payload_hash = models.CharField(max_length=64, blank=True, db_index=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.RECEIVED)
     status_code = models.PositiveSmallIntegerField(null=True)
     errors = models.JSONField(default=list, blank=True)

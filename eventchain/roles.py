@@ -41,7 +41,8 @@ ROLES: dict[str, tuple[str, set[str]]] = {
     "admin": ("Administrator: every capability", set(CAPABILITIES)),
     "sales": (
         "Sales agent: buyers, bookings and handoffs",
-        {"view_console", "view_buyers", "manage_buyers", "view_handoffs", "view_reports"},
+        {"view_console", "view_buyers", "manage_buyers", "assign_agents", "view_handoffs", "replay_handoffs",
+         "view_reports"},
     ),
     "fulfilment": (
         "Fulfilment: stock allocation and guest logistics",

@@ -164,6 +164,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch-due": {"task": "eventchain.tasks.dispatch_outbox", "schedule": 10.0},
+    "finance-poll-ledger-payments": {"task": "finance.tasks.poll_ledger_payments", "schedule": 300.0},
+    "finance-process-ledger-webhooks": {"task": "finance.tasks.process_pending_webhooks", "schedule": 60.0},
+    "allocation-release-expired-holds": {"task": "allocation.tasks.release_expired_holds", "schedule": 60.0},
 }
 
 CACHES = {
@@ -190,6 +193,43 @@ EVENTCHAIN_OUTBOX_BASE_DELAY = float(os.environ.get("EVENTCHAIN_OUTBOX_BASE_DELA
 EVENTCHAIN_OUTBOX_MAX_DELAY = float(os.environ.get("EVENTCHAIN_OUTBOX_MAX_DELAY", "3600"))
 EVENTCHAIN_DEMO_PASSWORD = os.environ.get("EVENTCHAIN_DEMO_PASSWORD", "eventchain-demo")
 
+# Lane 04 finance: invoice numbering, payment terms and the external ledgers (base URLs let tests use fakes).
+EVENTCHAIN_INVOICE_PREFIX = os.environ.get("EVENTCHAIN_INVOICE_PREFIX", "INV")
+EVENTCHAIN_CREDIT_NOTE_PREFIX = os.environ.get("EVENTCHAIN_CREDIT_NOTE_PREFIX", "CN")
+EVENTCHAIN_PAYMENT_TERMS_DAYS = int(os.environ.get("EVENTCHAIN_PAYMENT_TERMS_DAYS", "14"))
+EVENTCHAIN_LEDGER_TIMEOUT = float(os.environ.get("EVENTCHAIN_LEDGER_TIMEOUT", "20"))
+XERO_API_BASE_URL = os.environ.get("XERO_API_BASE_URL", "https://api.xero.com").rstrip("/")
+XERO_IDENTITY_URL = os.environ.get("XERO_IDENTITY_URL", "https://identity.xero.com").rstrip("/")
+XERO_LOGIN_URL = os.environ.get("XERO_LOGIN_URL", "https://login.xero.com").rstrip("/")
+XERO_CLIENT_ID = os.environ.get("XERO_CLIENT_ID", "")
+XERO_CLIENT_SECRET = os.environ.get("XERO_CLIENT_SECRET", "")
+XERO_WEBHOOK_KEY = os.environ.get("XERO_WEBHOOK_KEY", "")
+BC_API_BASE_URL = os.environ.get("BC_API_BASE_URL", "https://api.businesscentral.dynamics.com/v2.0").rstrip("/")
+BC_AUTHORITY = os.environ.get("BC_AUTHORITY", "https://login.microsoftonline.com").rstrip("/")
+BC_TENANT_ID = os.environ.get("BC_TENANT_ID", "")
+BC_ENVIRONMENT = os.environ.get("BC_ENVIRONMENT", "production")
+BC_CLIENT_ID = os.environ.get("BC_CLIENT_ID", "")
+BC_CLIENT_SECRET = os.environ.get("BC_CLIENT_SECRET", "")
+BC_COMPANY_ID = os.environ.get("BC_COMPANY_ID", "")
+# A CA bundle path for a private certificate authority (tests use one for the fake); empty means the system store.
+BC_CA_BUNDLE = os.environ.get("BC_CA_BUNDLE", "")
+
+# Lane 05 tickets: wallet credentials (paths to PEM files; empty means that wallet is not offered),
+# APNs for pass updates, and how many processes render tickets during issuance.
+APPLE_PASS_CERT = os.environ.get("APPLE_PASS_CERT", "")
+APPLE_PASS_KEY = os.environ.get("APPLE_PASS_KEY", "")
+APPLE_PASS_KEY_PASSWORD = os.environ.get("APPLE_PASS_KEY_PASSWORD", "")
+APPLE_WWDR_CERT = os.environ.get("APPLE_WWDR_CERT", "")
+APPLE_PASS_TYPE_ID = os.environ.get("APPLE_PASS_TYPE_ID", "")
+APPLE_TEAM_ID = os.environ.get("APPLE_TEAM_ID", "")
+APNS_HOST = os.environ.get("APNS_HOST", "https://api.push.apple.com").rstrip("/")
+GOOGLE_WALLET_API_BASE = os.environ.get(
+    "GOOGLE_WALLET_API_BASE", "https://walletobjects.googleapis.com/walletobjects/v1"
+).rstrip("/")
+GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
+GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = os.environ.get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", "")
+TICKETS_RENDER_WORKERS = int(os.environ.get("TICKETS_RENDER_WORKERS", "0"))  # 0: one per CPU core
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 # Security: production (DEBUG off) passes `manage.py check --deploy` cleanly.
@@ -213,5 +253,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"},
+                "fontTools": {"level": "WARNING"}, "fontTools.subset": {"level": "ERROR"}},
 }

@@ -44,6 +44,11 @@ urlpatterns = [
     path("console/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("console/jobs/<uuid:job_id>/progress/", views.job_progress, name="job-progress"),
     path("console/catalogue/", include("eventchain.catalogue.urls")),
+    path("console/buyers/", include("buyers.urls")),
+    path("console/allocation/", include("allocation.urls")),
+    path("console/finance/", include("finance.urls")),
+    path("console/tickets/", include("tickets.urls")),
+    path("wallet/", include("tickets.wallet_urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -2,6 +2,11 @@
 
 from ninja import NinjaAPI
 
+from allocation import api as allocation_api
+from buyers import api as buyers_api
+from finance import api as finance_api
+from tickets import api as tickets_api
+
 from . import catalogue, errors, jobs
 
 api = NinjaAPI(
@@ -19,3 +24,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("", jobs.router)
 api.add_router("", catalogue.router)
+api.add_router("", buyers_api.router)
+api.add_router("", allocation_api.router)
+api.add_router("", finance_api.router)
+api.add_router("", tickets_api.router)

@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from allocation import demo as allocation_demo
+from buyers import demo as buyers_demo
 from eventchain import demo as kernel_demo
 
 # Each lane adds its own demo rows after the lanes it depends on (reporting may import every lane).
-LANE_SEEDERS = [kernel_demo.seed]
+LANE_SEEDERS = [kernel_demo.seed, buyers_demo.seed, allocation_demo.seed]
 
 
 class Command(BaseCommand):
