@@ -74,7 +74,7 @@ def allocation(request: HttpRequest, booking_id: str):
     held = queries.holdings(booking.pk)
     return {"status": "allocated" if held else "unallocated",
             "units": [h.as_api() for h in held if not h.comp], "comps": [h.as_api() for h in held if h.comp],
-            "notes": list(queries.notes(booking.pk).order_by("created_at", "id").values_list("message", flat=True))}
+            "notes": list(queries.notes(booking.pk).values_list("message", flat=True))}
 
 
 @router.post(

@@ -76,15 +76,15 @@ def _seed_rules(event: Event) -> None:
         CompRule.objects.get_or_create(event=event, package=packages["CLUB-SEAT"], comp_package=None,
                                        defaults={"every": 10, "quantity": 1})
     areas = {a.name: a for a in Area.objects.filter(venue=event.venue)}
-    for position, (area, fallback) in enumerate([
+    for area, fallback in [
         ("Level 3 Suites", "Level 4 Suites"),
         ("Level 4 Suites", "Level 3 Suites"),
         ("Members' Club North", "Members' Club South"),
         ("Members' Club South", "Members' Club North"),
-    ], start=1):
+    ]:
         if area in areas and fallback in areas:
             OverflowRule.objects.get_or_create(event=event, area=areas[area], fallback=areas[fallback],
-                                               defaults={"position": position})
+                                               defaults={"position": 1})
 
 
 def _seed_holds(event: Event) -> None:

@@ -1,7 +1,8 @@
 """Every lock allocation takes, in one place, so the order is the same everywhere and deadlocks cannot form.
 
-The order inside a transaction is always: the event's advisory lock, then event-unit rows by id, then
-the booking (taken by buyers' `transition`). Holding the event lock serialises every stock decision
+The order inside a transaction is always: the booking row (when the booking's status will change —
+buyers' `transition` takes it too, and a cancellation arrives already holding it), then the event's
+advisory lock, then event-unit rows by id. Holding the event lock serialises every stock decision
 for that event, so a planner that reads "free" stock can trust it until commit. The guarded updates
 below (`claim`, `take_from_pool`) re-check state in the UPDATE itself, so even a caller that forgot
 the lock could not give one unit to two bookings.
@@ -12,6 +13,8 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from buyers.models import Booking
+
 from .models import EventUnit
 
 # First key of Postgres' two-key advisory lock: our lane number, so other lanes' locks never collide.
@@ -21,6 +24,12 @@ ADVISORY_NAMESPACE = 3
 def _require_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Stock locks only make sense inside transaction.atomic().")
+
+
+def lock_booking(booking_id: int) -> str:
+    """Row-lock the booking before the event lock, the order buyers' `transition` needs. Returns its status."""
+    _require_transaction()
+    return Booking.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=booking_id)
 
 
 def lock_event(event_id: int) -> None:

@@ -114,7 +114,7 @@ class EventUnit(models.Model):
     state = models.CharField(max_length=10, choices=StockState.choices, default=StockState.AVAILABLE)
     booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="stock")
     package = models.ForeignKey(Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.SET_NULL, related_name="units")
+    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="units")
     locked_at = models.DateTimeField(null=True, blank=True, help_text="Set when a confirmed manifest holds it.")
     note = models.CharField(max_length=200, blank=True, help_text="Why it is blocked, or a comp's reason.")
     pool_size = models.PositiveIntegerField(default=0)

@@ -5,7 +5,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from buyers.models import Booking
 from eventchain.errors import NotFound
@@ -215,7 +215,7 @@ def holdings(booking_id: int) -> list[Holding]:
 
 
 def notes(booking_id: int) -> QuerySet[AllocationNote]:
-    return AllocationNote.objects.filter(booking_id=booking_id).order_by("-created_at", "-id")
+    return AllocationNote.objects.filter(booking_id=booking_id).order_by("created_at", "id")
 
 
 def manifests(booking_id: int) -> QuerySet[Manifest]:
@@ -292,6 +292,16 @@ class MapCell:
         return str(unit.number) if unit.number is not None and unit.kind == InventoryKind.SEAT else unit.label
 
     @property
+    def booking_reference(self) -> str:
+        return f"BK-{self.stock.booking_id:05d}" if self.stock.booking_id else ""
+
+    @property
+    def aisle(self) -> bool:
+        """A gap after every tenth seat of a row, as in the stand."""
+        number = self.stock.unit.number
+        return self.stock.unit.kind == InventoryKind.SEAT and number is not None and number % 10 == 0
+
+    @property
     def split(self) -> bool:
         return any(child.state != StockState.AVAILABLE for child in self.children)
 
@@ -308,7 +318,7 @@ class MapCell:
         if self.split and self.state == StockState.AVAILABLE:
             text += f", {sum(1 for c in self.children if c.state != StockState.AVAILABLE)} seats taken"
         if stock.booking_id:
-            text += f" for BK-{stock.booking_id:05d} ({stock.booking.buyer.name})"
+            text += f" for {self.booking_reference} ({stock.booking.buyer.name})"
         if stock.hold_id:
             text += f" — {stock.hold.name} ({stock.hold.owner})"
         if stock.note:
@@ -350,6 +360,10 @@ class MapArea:
     @property
     def units(self) -> list[MapCell]:
         return [cell for _, cells in self.rows for cell in cells]
+
+    @property
+    def total(self) -> int:
+        return sum(n for state, n in self.counts.items() if not state.startswith("pass_"))
 
 
 def _map_stock(event: Event, *, area_id: int | None = None, kind: str = "") -> QuerySet[EventUnit]:
@@ -409,6 +423,16 @@ def map_cells(event: Event, *, unit_ids: list[int]) -> list[MapCell]:
     """Fresh top-level cells (with their seats) for the units a click changed."""
     rows = _map_stock(event).filter(Q(unit_id__in=unit_ids) | Q(unit__parent_id__in=unit_ids))
     return _cells(list(rows))
+
+
+def area_counts(event: Event, area: Area) -> Counter:
+    """One area's heading on the map: units per state, or passes free and taken for a car park."""
+    counts = state_counts(event, area_id=area.pk)
+    pools = EventUnit.objects.filter(event=event, unit__area=area, unit__kind=InventoryKind.PASS).aggregate(
+        size=Sum("pool_size"), taken=Sum("pool_taken"))
+    if pools["size"]:
+        counts["pass_free"], counts["pass_taken"] = pools["size"] - pools["taken"], pools["taken"]
+    return counts
 
 
 def state_counts(event: Event, *, area_id: int | None = None, kind: str = "") -> Counter:

@@ -101,12 +101,14 @@ def runs(slots: Iterable[Slot]) -> list[list[Slot]]:
 
 
 def pick_adjacent(slots: Sequence[Slot], count: int) -> list[Slot] | None:
-    """`count` side-by-side units from the smallest block that fits (keeps big blocks for big parties)."""
+    """`count` side-by-side units from the first block (front rows first) the party fills without
+    stranding a single seat beside it; failing that, from the first block that fits at all."""
     fitting = [block for block in runs(slots) if len(block) >= count]
     if not fitting:
         return None
-    best = min(fitting, key=len)  # min keeps the first of equal sizes: front rows fill first
-    return best[:count]
+    # A lone leftover seat is all but unsellable to a group; a leftover of 0 or 2+ is fine.
+    tidy = [block for block in fitting if len(block) - count != 1]
+    return (tidy or fitting)[0][:count]
 
 
 def pick_fewest_blocks(slots: Sequence[Slot], count: int) -> list[Slot] | None:

@@ -109,7 +109,7 @@ def booking(request, booking_id: int):
         "section": "allocation", "booking": found, "held": held, "seated": seated,
         "paid": [h for h in held if not h.comp], "comps": [h for h in held if h.comp],
         "pending": [h for h in held if not h.locked],
-        "notes": queries.notes(found.pk)[:50], "manifests": queries.manifests(found.pk).select_related("created_by"),
+        "notes": queries.notes(found.pk), "manifests": queries.manifests(found.pk).select_related("created_by"),
         "request_record": getattr(found, "allocation_request", None),
         "can_allocate": found.status == BookingStatus.CONFIRMED,
         "can_amend": found.status in AMENDABLE,
@@ -459,15 +459,18 @@ def map_toggle(request, code: str):
     if not request.htmx:
         (messages.success if ok else messages.error)(request, message)
         return redirect(back)
-    stock = (EventUnit.objects.filter(event=event, unit__label=label).select_related("unit").first())
+    stock = EventUnit.objects.filter(event=event, unit__label=label).select_related("unit__area").first()
     top_unit = (stock.unit.parent_id or stock.unit_id) if stock else None
     cells = queries.map_cells(event, unit_ids=[top_unit]) if top_unit else []
     _mark(cells, chosen)
     area = request.POST.get("area", "")
     counts = queries.state_counts(event, area_id=int(area) if area.isdigit() else None,
                                   kind=request.POST.get("kind", ""))
+    block = None
+    if stock is not None:  # the clicked unit's area heading counts again too
+        block = queries.MapArea(area=stock.unit.area, rows=[], counts=queries.area_counts(event, stock.unit.area))
     context = {"event": event, "ok": ok, "message": message, "cells": cells, "state_rows": _state_rows(counts),
-               "oob": True, **_panel(chosen)}
+               "block": block, "oob": True, **_panel(chosen)}
     return render(request, "allocation/map_response.html", context)
 
 

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class DistributionConfig(AppConfig):
     name = "distribution"
     verbose_name = "Lane 06 Ticket distribution"
+
+    def ready(self):
+        # Outbox handler for email, signal receivers (reissue → re-send, wallet adds), portal download rule.
+        from . import receivers  # noqa: F401
+        from .channels import email  # noqa: F401
+        from .portal import session
+
+        session.install_download_rule()

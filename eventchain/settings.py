@@ -180,6 +180,9 @@ CACHES = {
 # EventChain
 EVENTCHAIN_BASE_URL = os.environ.get("EVENTCHAIN_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 EVENTCHAIN_CRM_WEBHOOK_SECRET = os.environ.get("EVENTCHAIN_CRM_WEBHOOK_SECRET", "local-crm-webhook-secret")
+# Lane 07: where buyers' event outcomes go back to the CRM (signed like the handoff); empty URL: not sent.
+EVENTCHAIN_CRM_CALLBACK_URL = os.environ.get("EVENTCHAIN_CRM_CALLBACK_URL", "")
+EVENTCHAIN_CRM_CALLBACK_SECRET = os.environ.get("EVENTCHAIN_CRM_CALLBACK_SECRET", "")
 EVENTCHAIN_LEDGER = os.environ.get("EVENTCHAIN_LEDGER", "local")
 if EVENTCHAIN_LEDGER not in {"local", "xero", "business_central"}:
     raise ImproperlyConfigured(

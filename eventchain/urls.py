@@ -49,6 +49,9 @@ urlpatterns = [
     path("console/finance/", include("finance.urls")),
     path("console/tickets/", include("tickets.urls")),
     path("wallet/", include("tickets.wallet_urls")),
+    path("console/distribution/", include("distribution.urls")),
+    path("portal/", include("distribution.portal.urls")),
+    path("console/reporting/", include("reporting.urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

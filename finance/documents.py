@@ -61,7 +61,8 @@ def _labels(labels: list[str]) -> str:
 
 
 def _describe(package, event, labels: list[str], comp: bool, verb: str = "") -> str:
-    when = timezone.localtime(event.starts_at, event.tz).strftime("%-d %b %Y")
+    local = timezone.localtime(event.starts_at, event.tz)
+    when = f"{local.day} {local:%b %Y}"
     head = f"{'Complimentary: ' if comp else ''}{package.name} ({package.code}), {event.name} {when}"
     return f"{head} — {verb}{_labels(labels)}" if labels else head
 

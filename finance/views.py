@@ -20,7 +20,7 @@ from . import ledgers, pdf, queries, services
 from .forms import MatchForm, PaymentForm, ReceiptForm, ResolveForm, TenantForm
 from .ledgers.base import LedgerError
 from .ledgers.xero_auth import XeroAuthFailed, authorize_url
-from .models import Invoice, LedgerBackend, LedgerConnection, LedgerSyncState, LedgerWebhook
+from .models import Invoice, LedgerBackend, LedgerConnection, LedgerSyncState, LedgerWebhook, Payment
 from .services import connections
 from .services.invoicing import sync_messages
 
@@ -75,7 +75,6 @@ def _detail_context(request, invoice: Invoice, payment_form=None) -> dict:
         "payment_form": (payment_form or PaymentForm()) if can_record and takes_payments else None,
         "can_manage": has_capability(request.user, "manage_invoices"),
         "terms_met": services.terms_met(invoice.booking),
-        "credited_total": sum((cn.total for cn in invoice.credit_notes.all()), 0),
     }
 
 
@@ -160,7 +159,7 @@ def record_receipt(request):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            if hasattr(result, "invoice") and result.__class__.__name__ == "Payment":
+            if isinstance(result, Payment):
                 messages.success(request, f"Applied {result.amount} to {result.invoice.number}.")
             else:
                 messages.warning(request, f"Queued for a decision: {result.detail}")
@@ -205,10 +204,9 @@ def resolve_item(request, item_id: int):
 def poll_now(request):
     from . import reconciliation as recon
 
-    applied = 0
-    for backend in recon.backends_to_poll():
-        applied += recon.poll(backend)
-    messages.info(request, f"Asked the ledger for new payments: {applied} applied." if recon.backends_to_poll()
+    backends = recon.backends_to_poll()
+    applied = sum(recon.poll(backend) for backend in backends)
+    messages.info(request, f"Asked the ledger for new payments: {applied} applied." if backends
                   else "No external ledger has invoices waiting for payment.")
     return redirect("finance:reconciliation")
 

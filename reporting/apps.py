@@ -1,6 +1,10 @@
+"""Lane 07 Buyer data and reporting."""
 from django.apps import AppConfig
 
 
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = "Lane 07 Buyer data and reporting"
+
+    def ready(self):
+        from . import outcomes, receivers  # noqa: F401 - signal receivers and the CRM outbox handler

@@ -78,3 +78,9 @@ def catalogue(db):
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.fail("This test proves behaviour under Postgres locks; run the suite with DATABASE_URL on Postgres.")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path_factory):
+    """Uploaded designs and rendered files go to a per-session temporary folder, never the work tree."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"

@@ -1,11 +1,15 @@
 """Lane 05 API: guest lists, issuance, tickets, reissue/revoke, gate bundle and file downloads."""
 
+import json
+
 from django.http import FileResponse, HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 
 from eventchain.api.auth import require, staff_token
-from eventchain.errors import NotFound
+from eventchain.errors import NotFound, ValidationFailed
 from eventchain.models import Event
 
 from . import access, downloads, queries, services
@@ -93,6 +97,28 @@ class GateBundleOut(Schema):
     generated_at: str
 
 
+def _optional_body(request: HttpRequest, schema: type[Schema]) -> Schema:
+    """These POSTs work with no body at all; a body, when sent, is validated like any other."""
+    if not request.body.strip() or (request.content_type != "application/json" and not request.POST):
+        return schema()
+    try:
+        data = json.loads(request.body)
+    except ValueError as exc:
+        raise ValidationFailed("The request body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    try:
+        return schema(**data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed.from_list(
+            [{"field": ".".join(str(p) for p in error["loc"]) or None, "message": error["msg"]} for error in exc.errors()]
+        ) from exc
+
+
+def _body_doc(schema: type[Schema]) -> dict:
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema.model_json_schema()}}}}
+
+
 def _booking(booking_id):
     booking = queries.booking(booking_id)
     if booking is None:
@@ -128,13 +154,14 @@ def get_guests(request: HttpRequest, booking_id: str):
     return {"guests": [_guest(guest) for guest in queries.booking_guests(booking.pk)]}
 
 
-@router.post("/bookings/{booking_id}/issue-tickets", response={202: JobAccepted},
+@router.post("/bookings/{booking_id}/issue-tickets", response={202: JobAccepted}, openapi_extra=_body_doc(IssueIn),
              summary="Issue one ticket per pass (signed code, PDF, Apple pass, Google link); a job")
-def issue_tickets(request: HttpRequest, booking_id: str, payload: IssueIn | None = None):
+def issue_tickets(request: HttpRequest, booking_id: str):
     user = require(request, "issue_tickets")
     booking = _booking(booking_id)
-    job = services.start_issuance(booking_id=booking.pk, actor=user, channel=payload.channel if payload else None)
-    return 202, {"job": str(job.pk)}
+    payload = _optional_body(request, IssueIn)
+    job = services.start_issuance(booking_id=booking.pk, actor=user, channel=payload.channel)
+    return Status(202, {"job": str(job.pk)})
 
 
 @router.get("/bookings/{booking_id}/tickets", response=TicketListOut, summary="The booking's tickets")
@@ -153,21 +180,21 @@ def get_ticket(request: HttpRequest, ticket_id: str):
     return queries.serialize_ticket(_ticket(ticket_id))
 
 
-@router.post("/tickets/{ticket_id}/reissue", response=TicketOut,
+@router.post("/tickets/{ticket_id}/reissue", response=TicketOut, openapi_extra=_body_doc(ReasonIn),
              summary="New code and generation; the old code is revoked everywhere")
-def reissue(request: HttpRequest, ticket_id: str, payload: ReasonIn | None = None):
+def reissue(request: HttpRequest, ticket_id: str):
     user = require(request, "reissue_tickets")
-    ticket = services.reissue_ticket(ticket_id=_ticket(ticket_id).pk, actor=user,
-                                     reason=payload.reason if payload else "")
+    ticket_id = _ticket(ticket_id).pk
+    ticket = services.reissue_ticket(ticket_id=ticket_id, actor=user, reason=_optional_body(request, ReasonIn).reason)
     return queries.serialize_ticket(queries.ticket(ticket.pk))
 
 
-@router.post("/tickets/{ticket_id}/revoke", response=TicketOut,
+@router.post("/tickets/{ticket_id}/revoke", response=TicketOut, openapi_extra=_body_doc(ReasonIn),
              summary="Revoke the code everywhere; wallet passes voided/expired")
-def revoke(request: HttpRequest, ticket_id: str, payload: ReasonIn | None = None):
+def revoke(request: HttpRequest, ticket_id: str):
     user = require(request, "reissue_tickets")
-    ticket = services.revoke_ticket(ticket_id=_ticket(ticket_id).pk, actor=user,
-                                    reason=payload.reason if payload else "")
+    ticket_id = _ticket(ticket_id).pk
+    ticket = services.revoke_ticket(ticket_id=ticket_id, actor=user, reason=_optional_body(request, ReasonIn).reason)
     return queries.serialize_ticket(queries.ticket(ticket.pk))
 
 

@@ -25,11 +25,11 @@ VALIDITY_AFTER_END = timedelta(hours=24)
 
 
 def design_row(event: Event) -> TicketDesign:
-    """The event's design row, or an unsaved default one (nothing is written by reading)."""
-    try:
-        return event.ticket_design
-    except TicketDesign.DoesNotExist:
-        return TicketDesign(event=event)
+    """The event's design row, or an unsaved default one (nothing is written by reading).
+
+    Always read afresh: a cached `event.ticket_design` may predate a save in the same process.
+    """
+    return TicketDesign.objects.filter(event_id=event.pk).first() or TicketDesign(event=event)
 
 
 def _local(dt, event: Event):
@@ -105,9 +105,9 @@ def ticket_fields(ticket: Ticket, package: pdf_design.PackageFacts | None = None
     )
 
 
-def validity(event: Event, issued_at) -> tuple:
+def validity(event: Event, issued_at, row: TicketDesign | None = None) -> tuple:
     """(valid from, valid until) for a code issued at `issued_at` (API.md: Ticket codes)."""
-    row = design_row(event)
+    row = row or design_row(event)
     valid_from = row.entry_opens_at or issued_at
     valid_until = row.entry_closes_at or (event.ends_at + VALIDITY_AFTER_END)
     return min(valid_from, valid_until), valid_until
@@ -163,6 +163,8 @@ def google_class_content(event: Event, design: pdf_design.Design) -> google.Even
         event_code=event.code, event_name=event.name, issuer_name=settings.EVENTCHAIN_SUPPLIER_NAME,
         venue_name=event.venue.name, venue_address=", ".join(design.event.venue_address_lines),
         starts_at=event.starts_at, ends_at=event.ends_at, background=design.branding.primary,
+        # The buyer portal (lane 06) records save/delete callbacks here; Google calls only https URLs.
+        callback_url=f"{settings.EVENTCHAIN_BASE_URL}/portal/wallet/google/callback/",
     )
 
 

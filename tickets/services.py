@@ -21,7 +21,7 @@ from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Event, InventoryKind
 
-from . import codes, content, files, keys, rendering, signals
+from . import bulk, codes, content, files, keys, rendering, signals
 from .downloads import pdf_file, pkpass_file
 from .models import (
     AppleRegistration,
@@ -137,13 +137,15 @@ def _auto_assign(booking: Booking) -> list[int]:
         .exclude(status=TicketStatus.REVOKED).order_by("manifest_line_id", "seat_index", "id")
     )
     assigned = []
+    now = timezone.now()
     for guest, ticket in zip(waiting, free, strict=False):
         ticket.guest = guest
+        ticket.updated_at = now
         if ticket.status == TicketStatus.STAGED and guest.email and ticket.channel == Channel.EMAIL_BUYER:
             ticket.channel = Channel.EMAIL_GUEST
-        ticket.save(update_fields=["guest", "channel", "updated_at"])
-        assigned.append(ticket.pk)
-    return assigned
+        assigned.append(ticket)
+    bulk.set_values(Ticket, assigned, ["guest", "channel", "updated_at"])
+    return [ticket.pk for ticket in assigned]
 
 
 def assign_guest(*, ticket_id, guest_id, actor) -> Ticket:
@@ -265,8 +267,8 @@ def stage_tickets(*, booking_id, actor=None, channel: str | None = None) -> list
     return list(Ticket.objects.filter(booking=booking).order_by("id").values_list("pk", flat=True))
 
 
-def _sign(ticket: Ticket, key: SigningKey, now: datetime) -> TicketCode:
-    valid_from, valid_until = content.validity(ticket.event, now)
+def _sign(ticket: Ticket, key: SigningKey, now: datetime, design: TicketDesign | None = None) -> TicketCode:
+    valid_from, valid_until = content.validity(ticket.event, now, design)
     claim = codes.TicketClaim(
         key_id=key.key_id, event_id=ticket.event_id, ticket_id=ticket.pk, generation=ticket.generation,
         valid_from=int(valid_from.timestamp()), valid_until=int(valid_until.timestamp()),
@@ -284,8 +286,9 @@ def _sign_missing(booking: Booking) -> None:
         return
     key = keys.active_key(booking.event_id)
     now = timezone.now()
-    rows = [_sign(ticket, key, now) for ticket in unsigned]
-    Ticket.objects.bulk_update(unsigned, ["code", "valid_from", "valid_until"], batch_size=500)
+    design = content.design_row(booking.event)
+    rows = [_sign(ticket, key, now, design) for ticket in unsigned]
+    bulk.set_values(Ticket, unsigned, ["code", "valid_from", "valid_until"])
     TicketCode.objects.bulk_create(rows, batch_size=500)
 
 
@@ -347,8 +350,7 @@ def produce_staged(*, booking_id, job_id=None, workers: int | None = None) -> in
             ticket.issued_at = now
             ticket.wallet_updated_at = now
             ticket.google_save_url = links[ticket.pk]
-        Ticket.objects.bulk_update(rows, ["status", "issued_at", "wallet_updated_at", "google_save_url"],
-                                   batch_size=500)
+        bulk.set_values(Ticket, rows, ["status", "issued_at", "wallet_updated_at", "google_save_url"])
         if rows and rendering.google_wallet()[0] is not None:
             event = staged[0].event
             outbox.enqueue("tickets.google.sync_class", {"event_id": event.pk},
@@ -562,6 +564,10 @@ def save_design(*, event_id, actor, values: dict, logo=None, hero=None, clear_lo
         event.ticket_design = design
         _check_renders(event)
         files.invalidate_event(event.pk)
+        if rendering.google_wallet()[0] is not None and Ticket.objects.filter(event=event).exists():
+            # The Google class carries the event's colours and facts: push the new version.
+            outbox.enqueue("tickets.google.sync_class", {"event_id": event.pk},
+                           idempotency_key=f"tickets-gw-class-{event.pk}-v{design.version}", target=event)
         audit.record(actor, "tickets.design_saved", f"Ticket design of {event.code} is now v{design.version}",
                      target=design, data={"changed": changed})
     return design

@@ -19,7 +19,7 @@ from eventchain.models import Event, Job
 from eventchain.pagination import page_of
 from eventchain.roles import capability_required, has_capability
 
-from . import content, downloads, keys, previews, queries, services
+from . import content, downloads, keys, previews, queries, rendering, services
 from .forms import AssignGuestForm, DesignForm, GuestFormSet, IssueForm, ReasonForm
 from .models import TicketDesign, TicketStatus
 
@@ -71,6 +71,7 @@ def _booking_context(request, booking, *, formset=None, job=None, issue_form=Non
         "job": job, "issue_form": issue_form or IssueForm(),
         "can_issue": booking.status == "released" and has_capability(request.user, "issue_tickets"),
         "can_reissue": has_capability(request.user, "reissue_tickets"),
+        "apple_enabled": rendering.apple_signer() is not None,
         "booking_pdf_url": reverse("tickets:booking-pdf", args=[booking.pk]) if live else None,
         "counts": {status: sum(1 for t in tickets if t.status == status) for status in TicketStatus.values},
     }
@@ -169,7 +170,7 @@ def ticket_action(request, ticket_id: int, action: str):
     ticket = queries.ticket(ticket_id)
     if ticket is None or action not in ACTIONS:
         raise Http404("No such ticket.")
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         service = services.reissue_ticket if action == "reissue" else services.revoke_ticket
         try:

@@ -62,7 +62,8 @@ def updated_serials(request: HttpRequest, device: str, pass_type: str):
     rows = AppleRegistration.objects.filter(device_library_id=device).select_related("ticket")
     since = request.GET.get("passesUpdatedSince", "")
     if since.isdigit():
-        rows = rows.filter(ticket__wallet_updated_at__gt=datetime.fromtimestamp(int(since) / 1000, tz=UTC))
+        # Tags are whole milliseconds (floored): "changed since" means at or after the next millisecond.
+        rows = rows.filter(ticket__wallet_updated_at__gte=datetime.fromtimestamp((int(since) + 1) / 1000, tz=UTC))
     tickets = [row.ticket for row in rows]
     if not tickets:
         return HttpResponse(status=204)

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from eventchain import audit
@@ -43,19 +44,14 @@ def create_hold(*, event_id: int, name: str, owner: str, actor, units: list[str]
         missing = [label for label in [*labels, *passes] if label not in rows]
         if missing:
             raise ValidationFailed(f"{event.venue} has no {', '.join(missing)} for {event.code}.", field="units")
-        pools_named_as_units = [label for label in labels if rows[label].unit.kind == InventoryKind.PASS]
-        if pools_named_as_units:
-            raise ValidationFailed(f"{', '.join(pools_named_as_units)} {'is a pass pool' if len(pools_named_as_units) == 1 else 'are pass pools'}; "
-                                   "hold a number of passes from it instead.", field="units")
+        pools = [label for label in labels if rows[label].unit.kind == InventoryKind.PASS]
+        if pools:
+            raise ValidationFailed(f"{', '.join(pools)}: a pass pool is held by number; put it under passes, "
+                                   "e.g. PARKING-C: 10.", field="units")
         hold = Hold.objects.create(event=event, name=name.strip(), owner=owner.strip(), expires_at=expires_at,
                                    created_by=actor if getattr(actor, "pk", None) else None)
         ids = [rows[label].pk for label in labels]
-        locking.lock_rows(ids)
-        taken = list(EventUnit.objects.filter(pk__in=ids).exclude(state=StockState.AVAILABLE)
-                     .values_list("unit__label", "state"))
-        if taken:
-            raise StateConflict("Cannot hold units that are not available: "
-                                + ", ".join(f"{label} ({state})" for label, state in taken) + ".")
+        _refuse_unless_free(event.pk, ids, "hold")
         locking.claim(ids, expected=[StockState.AVAILABLE], state=StockState.HELD, hold=hold)
         for label, n in passes.items():
             pool = rows[label]
@@ -122,11 +118,9 @@ def block_units(*, event_id: int, units: list[str], reason: str, actor) -> list[
         missing = [label for label in labels if label not in rows]
         if missing:
             raise ValidationFailed(f"No such units: {', '.join(missing)}.", field="units")
-        locking.lock_rows(rows.values())
-        moved = locking.claim(rows.values(), expected=[StockState.AVAILABLE], state=StockState.BLOCKED,
-                              note=reason.strip()[:200])
-        if moved != len(rows):
-            raise StateConflict("Only available units can be blocked; release or unhold the others first.")
+        _refuse_unless_free(event_id, rows.values(), "block")
+        locking.claim(rows.values(), expected=[StockState.AVAILABLE], state=StockState.BLOCKED,
+                      note=reason.strip()[:200])
         audit.record(actor, "allocation.blocked", f"Blocked {', '.join(labels)}: {reason}", object_type="event",
                      object_id=event_id, data={"units": labels})
         return labels
@@ -142,3 +136,18 @@ def unblock_units(*, event_id: int, units: list[str], actor) -> list[str]:
         audit.record(actor, "allocation.unblocked", f"Unblocked {', '.join(labels)}", object_type="event",
                      object_id=event_id, data={"units": labels})
         return labels
+
+
+def _refuse_unless_free(event_id: int, stock_ids, verb: str) -> None:
+    """Lock the rows and refuse unless each unit, and the table it sits in or the seats inside it, is free."""
+    rows = locking.lock_rows(stock_ids)
+    unit_ids = [row.unit_id for row in rows.values()]
+    parent_ids = [row.unit.parent_id for row in rows.values() if row.unit.parent_id]
+    related = (EventUnit.objects.filter(event_id=event_id)
+               .filter(Q(unit__parent_id__in=unit_ids) | Q(unit_id__in=parent_ids))
+               .exclude(state=StockState.AVAILABLE).values_list("unit__label", "state"))
+    busy = [(row.unit.label, row.state) for row in rows.values() if row.state != StockState.AVAILABLE]
+    busy += [(label, f"{state}, next to or inside a unit named") for label, state in related]
+    if busy:
+        raise StateConflict(f"Only free units can be {verb}ed; these are not: "
+                            + ", ".join(f"{label} ({state})" for label, state in busy) + ".")

@@ -52,6 +52,7 @@ def confirm_allocation(*, booking_id, actor, reason: str = "") -> Confirmed:
     if booking.status != BookingStatus.CONFIRMED and booking.status not in AMENDABLE:
         raise StateConflict(f"{booking.reference} is {booking.status}; its allocation can no longer be confirmed.")
     with transaction.atomic():
+        locking.lock_booking(booking.pk)
         locking.lock_event(booking.event_id)
         booking = queries.booking(booking.pk)  # status as of now, under the lock
         # A confirmed booking with an older manifest had its allocation cancelled: it starts afresh
@@ -115,6 +116,7 @@ def amend_allocation(*, booking_id, actor, add: list[str] | None = None, remove:
     if not add and not remove:
         raise ValidationFailed("Name units to add or remove.", field="add")
     with transaction.atomic():
+        locking.lock_booking(booking.pk)
         locking.lock_event(booking.event_id)
         released = free_stock(booking, remove, allow_locked=True) if remove else []
         if add:
@@ -138,6 +140,7 @@ def cancel_allocation(*, booking_id, actor, reason: str = "", cancel_booking: bo
         raise StateConflict(f"{booking.reference} is already invoiced; releasing its stock means cancelling the "
                             "booking (finance then credits the invoice).")
     with transaction.atomic():
+        locking.lock_booking(booking.pk)
         released = release_everything(booking, actor=actor, reason=reason)
         booking.refresh_from_db(fields=["status"])
         if cancel_booking and booking.status != BookingStatus.CANCELLED:
@@ -152,6 +155,7 @@ def cancel_allocation(*, booking_id, actor, reason: str = "", cancel_booking: bo
 def release_everything(booking: Booking, *, actor, reason: str = "") -> list[str]:
     """Free all of a booking's stock, close its comp grants, note it and send `allocation_cancelled`."""
     with transaction.atomic():
+        locking.lock_booking(booking.pk)  # already ours when buyers' cancellation calls us
         locking.lock_event(booking.event_id)
         released = free_stock(booking, None, allow_locked=True)
         CompGrant.objects.filter(booking=booking, released_at__isnull=True).update(released_at=timezone.now())

@@ -105,10 +105,10 @@ def reserve_units(*, booking_id, actor, labels: list[str], source: str = "map") 
         _refresh_status(booking)
         held = queries.holdings(booking.pk)
         seated = paid_seats(booking, held)
-        if seated >= booking.headcount and booking.package.inventory_kind != InventoryKind.PASS:
+        if seated >= booking.headcount:
             raise StateConflict(f"{booking.reference} already has room for all {booking.headcount} guests; "
                                 "release a unit before adding another.")
-        plan = named_plan(booking, labels, require_cover=False)
+        plan = named_plan(booking, labels, require_cover=False, passes_held=seated)
         apply_takes(booking, plan.takes, booking.package)
         messages = add_notes(booking, plan.notes, actor)
         record_request(booking, outcome="reserved", message=messages[0], source=source,
@@ -289,7 +289,7 @@ def _rule_text(rule: CompRule) -> str:
 
 
 def named_plan(booking: Booking, labels: list[str], *, require_cover: bool, package: Package | None = None,
-               comp: bool = False, comp_passes: int = 1) -> rules.Plan:
+               comp: bool = False, comp_passes: int = 1, passes_held: int = 0) -> rules.Plan:
     """Check named units can be given to this booking (kind, state, seats inside tables) under row locks."""
     package = package or booking.package
     kind = package.inventory_kind
@@ -312,7 +312,7 @@ def named_plan(booking: Booking, labels: list[str], *, require_cover: bool, pack
     by_unit = {row.unit_id: row for row in locked.values()}
 
     takes, wrong_kind = [], []
-    passes_left = rules.units_for(kind, booking.headcount, package.seats_per_unit)
+    passes_left = rules.units_for(kind, booking.headcount, package.seats_per_unit) - passes_held
     for i, label in enumerate(labels):
         row = locked[rows[label].pk]
         unit = row.unit
@@ -420,6 +420,9 @@ def _package_plan_and_apply(booking: Booking, area: Area | None, layout: _Layout
                 plan = rules.plan_units(demand, candidates.wholes, candidates.split_seats, order,
                                         candidates.split_tables)
         except rules.Shortage as exc:
+            if not EventUnit.objects.filter(event_id=booking.event_id).exists():
+                raise rules.Shortage(f"{booking.event.code} has no stock yet: a stock manager creates it from "
+                                     f"{booking.event.venue}'s layout on the inventory map.") from exc
             raise rules.Shortage(exc.message + _shortage_hints(booking, kind, order, restricted, area)) from exc
     notes += _hold_notes(booking, kind, plan, order)
     notes += plan.notes
@@ -461,17 +464,22 @@ def _hold_notes(booking: Booking, kind: str, plan: rules.Plan, order: list[rules
         if area.id == chosen:
             break
         skipped.append(area.id)
-    return [("hold", _held_text(area_name, n, kind, hold))
+    return [("hold", _held_text(area_name, n, kind, hold, booking.event.tz))
             for area_name, n, hold in queries.held_summary(booking.event_id, kind, skipped)]
 
 
-def _held_text(area_name: str, n: int, kind: str, hold) -> str:
-    until = f" until {hold.expires_at:%d %b %Y %H:%M} UTC" if hold.expires_at else ""
+def _until(hold, tz) -> str:
+    """' until 14 Dec 2026 18:00 AEDT' in the venue's zone, or nothing for a hold without expiry."""
+    return f" until {hold.expires_at.astimezone(tz):%d %b %Y %H:%M %Z}" if hold.expires_at else ""
+
+
+def _held_text(area_name: str, n: int, kind: str, hold, tz) -> str:
+    until = _until(hold, tz)
     return f"{rules.noun(kind, n)} in {area_name} held for '{hold.name}' ({hold.owner}){until} were not offered."
 
 
 def _shortage_hints(booking, kind, order, restricted, area) -> str:
-    hints = [" " + _held_text(a, n, kind, hold) for a, n, hold in
+    hints = [" " + _held_text(a, n, kind, hold, booking.event.tz) for a, n, hold in
              queries.held_summary(booking.event_id, kind, [a.id for a in order])]
     if restricted and area is not None and len(order) == 1:
         hints.append(f" {area.name} has no overflow area set for {booking.event.code}; add one under Rules.")
@@ -491,7 +499,7 @@ def _taken_text(row: EventUnit, booking: Booking) -> str:
         return f"already taken by {whose}"
     if row.state == StockState.HELD and row.hold_id:
         hold = row.hold
-        until = f" until {hold.expires_at:%d %b %Y %H:%M} UTC" if hold.expires_at else ""
+        until = _until(hold, booking.event.tz)
         return f"held for '{hold.name}' ({hold.owner}){until}; release the hold first"
     if row.state == StockState.BLOCKED:
         return f"blocked{': ' + row.note if row.note else ''}"

@@ -4,7 +4,9 @@ from ninja import NinjaAPI
 
 from allocation import api as allocation_api
 from buyers import api as buyers_api
+from distribution import api as distribution_api
 from finance import api as finance_api
+from reporting import api as reporting_api
 from tickets import api as tickets_api
 
 from . import catalogue, errors, jobs
@@ -28,3 +30,5 @@ api.add_router("", buyers_api.router)
 api.add_router("", allocation_api.router)
 api.add_router("", finance_api.router)
 api.add_router("", tickets_api.router)
+api.add_router("", distribution_api.router)
+api.add_router("", reporting_api.router)  # lane 07 stays last

@@ -161,8 +161,9 @@ class BusinessCentralLedger(Ledger):
             customer_id = existing["id"]
             if not changed:
                 break
+            etag = existing.get("@odata.etag") or self._request("GET", f"customers({customer_id})").json()["@odata.etag"]
             try:
-                self._request("PATCH", f"customers({customer_id})", body=changed, etag=existing["@odata.etag"])
+                self._request("PATCH", f"customers({customer_id})", body=changed, etag=etag)
                 break
             except _Refused as exc:
                 if exc.status != 412:  # someone changed it in BC meanwhile: read the new etag and try once more

@@ -140,11 +140,18 @@ class XeroLedger(Ledger):
                     raise LedgerRejected(f"Xero answered {exc.status}: {str(exc.body)[:300]}") from exc
                 except (urllib3.exceptions.HTTPError, OSError, ApiException) as exc:
                     raise LedgerUnavailable(f"Xero did not answer in time ({type(exc).__name__})") from exc
-                remaining = _header(getattr(api.api_client.last_response, "getheaders", dict)(), "X-MinLimit-Remaining")
-                if remaining is not None and int(remaining) <= 0:
-                    limiter.pause(60 - datetime.now(UTC).second)
+                self._honour_remaining(limiter, getattr(api.api_client.last_response, "getheaders", dict)())
                 return result
         raise LedgerUnavailable("Xero kept refusing the refreshed token", retry_after=RECONNECT_WAIT)
+
+    @staticmethod
+    def _honour_remaining(limiter: Limiter, headers) -> None:
+        """Xero reports what is left of the minute and day budgets; stop before it has to say 429."""
+        minute, day = _header(headers, "X-MinLimit-Remaining"), _header(headers, "X-DayLimit-Remaining")
+        if day is not None and int(day) <= 0:
+            limiter.pause(3600)
+        elif minute is not None and int(minute) <= 0:
+            limiter.pause(60 - datetime.now(UTC).second)
 
     # -- contacts -----------------------------------------------------------------------------------------
     def _contact_id(self, entity) -> str:

@@ -10,14 +10,13 @@ from django.utils import timezone
 
 from buyers.models import Booking
 from eventchain import audit, money
-from eventchain.money import format_money
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
+from eventchain.money import format_money
 
 from .. import ledgers
 from ..models import Invoice, InvoiceInstallment, Payment, PaymentAllocation, UnmatchedReceipt
 from .settlement import refresh_status, release_if_terms_met
 
-STAFF_SOURCES = (Payment.Source.CONSOLE, Payment.Source.API)
 INVOICE_NUMBER = re.compile(r"\b[A-Z]{1,10}-\d{6}\b")
 
 

@@ -97,3 +97,26 @@ def test_racing_for_seats_and_passes_never_double_books(postgres_only, stock, ma
     pool = EventUnit.objects.get(event=stock, unit__label="PARKING-C")
     assert pool.pool_taken == sum(PoolShare.objects.values_list("quantity", flat=True)) == 18
     assert pool.pool_taken <= pool.pool_size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_in_buyers_while_confirming_never_deadlocks(postgres_only, stock, make_booking, fulfilment):
+    """Both paths take the booking row before the event lock, so they queue instead of deadlocking."""
+    from buyers import services as buyer_services
+    from eventchain.errors import DomainError
+    from eventchain.lifecycle import BookingStatus
+
+    for _ in range(4):
+        booking = make_booking(stock, "CLUB-SEAT", 2)
+        services.allocate_booking(booking_id=booking.pk, actor=fulfilment)
+        work = [
+            lambda: services.confirm_allocation(booking_id=booking.pk, actor=fulfilment),
+            lambda: buyer_services.transition(booking_id=booking.pk, to_status=BookingStatus.CANCELLED,
+                                              actor=fulfilment),
+        ]
+        results = race(lambda i, work=work: work[i](), count=2)
+        unexpected = [r for _, r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
+        assert unexpected == []
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELLED
+        assert not EventUnit.objects.filter(booking=booking).exists()

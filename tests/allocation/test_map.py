@@ -34,6 +34,10 @@ def test_map_shows_every_state_in_words_and_a_legend(stock, make_booking, staff_
     assert counts["reserved"] == "2" and counts["held"] == "1" and counts["blocked"] == "1"
     assert "<button" not in html.split('id="map-form"')[1]  # nothing is clickable without a chosen booking
 
+    services.allocate_booking(booking_id=make_booking(stock, "BOX-8", 8).pk, actor=fulfilment, units=["BOX-02"])
+    html = staff_client("fulfilment").get("/console/allocation/events/GF2026/map/").content.decode()
+    assert re.search(r'<span class="meta">8 guests · reserved · BK-\d{5}</span>', html)
+
 
 def test_map_filters_by_area_and_kind(stock, staff_client):
     client = staff_client("fulfilment")
@@ -113,3 +117,20 @@ def test_map_query_count_is_flat_from_a_small_layout_to_the_demo_venue(catalogue
         page = client.get(f"/console/allocation/events/GF2026/map/?booking={big_booking.reference}")
     assert page.status_code == 200 and page.content.decode().count('class="u seat') >= 2400
     assert small <= 12
+
+
+def test_clicking_the_car_park_reserves_the_bookings_passes(stock, make_booking, staff_client):
+    from allocation.models import PoolShare
+
+    booking = make_booking(stock, "PARKING", 4)
+    client = staff_client("fulfilment")
+    page = client.get(f"/console/allocation/events/GF2026/map/?booking={booking.reference}").content.decode()
+    assert 'name="unit" value="PARKING-C"' in page and "Click to reserve passes for" in page
+    response = client.post("/console/allocation/events/GF2026/map/toggle/",
+                           {"booking": booking.reference, "unit": "PARKING-C"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert PoolShare.objects.get(booking=booking).quantity == 4
+    assert "16 passes free, 4 taken" in html  # the area heading is refreshed too
+    again = client.post("/console/allocation/events/GF2026/map/toggle/",
+                        {"booking": booking.reference, "unit": "PARKING-C"}, HTTP_HX_REQUEST="true")
+    assert "released" in again.content.decode() and not PoolShare.objects.exists()

@@ -19,12 +19,14 @@ def test_runs_break_on_gaps_rows_and_areas():
                                                                           ["A8"]]
 
 
-def test_adjacent_pick_prefers_the_snuggest_block_and_front_rows():
-    slots = seats(NORTH, "A", [1, 2, 3, 5, 6]) + seats(NORTH, "B", [1, 2], 100)
-    assert [s.label for s in rules.pick_adjacent(slots, 2)] == ["A5", "A6"]
+def test_adjacent_pick_takes_front_rows_without_stranding_a_single_seat():
+    slots = seats(NORTH, "A", [1, 2, 3, 5, 6]) + seats(NORTH, "B", [1, 2, 3, 4, 5, 6], 100)
+    assert [s.label for s in rules.pick_adjacent(slots, 2)] == ["A5", "A6"]  # A1–A2 would strand A3
     assert [s.label for s in rules.pick_adjacent(slots, 3)] == ["A1", "A2", "A3"]
-    assert rules.pick_adjacent(slots, 4) is None
-    assert len(rules.pick_fewest_blocks(slots, 4)) == 4
+    assert [s.label for s in rules.pick_adjacent(slots, 4)] == ["B1", "B2", "B3", "B4"]
+    assert [s.label for s in rules.pick_adjacent(slots[:3], 2)] == ["A1", "A2"]  # nothing tidier exists
+    assert rules.pick_adjacent(slots, 7) is None
+    assert len(rules.pick_fewest_blocks(slots, 7)) == 7
 
 
 def test_overflow_moves_a_party_to_the_next_area_before_splitting_it():

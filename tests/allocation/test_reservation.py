@@ -30,7 +30,7 @@ def test_party_of_seats_sits_together_in_one_row(stock, make_booking, fulfilment
     assert booking.status == BookingStatus.CONFIRMED  # reserved, not yet confirmed into a manifest
 
 
-def test_smallest_block_that_fits_is_used(stock, make_booking, fulfilment):
+def test_a_party_does_not_strand_a_single_seat(stock, make_booking, fulfilment):
     other = make_booking(stock, "CLUB-SEAT", 1)
     take(stock, "CN-A4", booking=other)  # row A: block of 3 (A1–A3) and 2 (A5–A6)
     booking = make_booking(stock, "CLUB-SEAT", 2)
@@ -136,3 +136,14 @@ def test_release_gives_unconfirmed_units_back(stock, make_booking, fulfilment):
     released = services.release_units(booking_id=booking.pk, actor=fulfilment)
     assert released == ["CN-A1", "CN-A2"]
     assert EventUnit.objects.filter(event=stock, state=StockState.AVAILABLE, unit__label="CN-A1").exists()
+
+
+def test_an_event_without_stock_says_so(catalogue, make_booking, fulfilment):
+    from allocation.services.setup import write_layout
+
+    from .conftest import small_layout
+
+    write_layout(catalogue["SF2026"].venue, small_layout())  # layout exists, SF2026's stock not yet created
+    booking = make_booking(catalogue["SF2026"], "BOX-8", 8)
+    with pytest.raises(StateConflict, match="SF2026 has no stock yet"):
+        services.allocate_booking(booking_id=booking.pk, actor=fulfilment)

@@ -170,3 +170,13 @@ def test_unknown_preferred_area_is_a_validation_error(stock, make_booking, fulfi
     with pytest.raises(ValidationFailed) as refused:
         services.allocate_booking(booking_id=booking.pk, actor=fulfilment, preferred_area="Mezzanine")
     assert refused.value.errors[0]["field"] == "preferred_area"
+
+
+def test_a_table_with_a_seat_sold_cannot_be_held_or_blocked(stock, make_booking, fulfilment, make_staff):
+    booking = make_booking(stock, "TABLE-10", 1)
+    services.reserve_units(booking_id=booking.pk, actor=fulfilment, labels=["TABLE-03-S4"])
+    with pytest.raises(StateConflict, match="TABLE-03-S4 \\(reserved"):
+        services.create_hold(event_id=stock.pk, name="x", owner="y", actor=make_staff(), units=["TABLE-03"])
+    with pytest.raises(StateConflict, match="Only free units can be blocked"):
+        services.block_units(event_id=stock.pk, units=["TABLE-03"], reason="Broken", actor=make_staff())
+    assert EventUnit.objects.get(unit__label="TABLE-03").state == StockState.AVAILABLE

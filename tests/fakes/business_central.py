@@ -350,6 +350,9 @@ class BusinessCentralFake:
         entity, deep = ENTITY_SETS[set_name]
         entities, _ = edmx.metadata()
         view = {name: data.get(name) for name in entities[entity].properties}
+        stored = self.records[set_name].get(data["id"])
+        if stored is not None:
+            view["@odata.etag"] = stored.etag  # every entity in a response carries its etag, collections too
         for nav in expanded:
             view[nav] = [dict(line) for line in data.get(nav, [])]
         return view

@@ -27,6 +27,7 @@ ID_PATTERN = re.compile(r"^\d+\.[A-Za-z0-9._-]+$")
 PATCHABLE_OBJECT_FIELDS = {"state", "barcode", "ticketHolderName", "seatInfo", "validTimeInterval", "ticketNumber",
                            "ticketType"}
 PREFIX = "/walletobjects/v1/"
+TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 
 
 def _localized(value) -> bool:
@@ -79,8 +80,8 @@ class GoogleWalletFake:
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return self._error(400, "unsupported grant_type")
         try:
-            claims = jwt.decode(form.get("assertion", ""), certs=self.public_key_pem,
-                                audience=f"{self.base_url}/token")
+            # google-auth addresses the assertion to Google's token endpoint wherever it posts it.
+            claims = jwt.decode(form.get("assertion", ""), certs=self.public_key_pem, audience=TOKEN_AUDIENCE)
         except ValueError as exc:
             return self._error(400, f"invalid_grant: {exc}")
         if claims.get("iss") != self.service_account_email:

@@ -55,12 +55,14 @@ def test_invoice_list_is_empty_friendly_and_refuses_other_roles(staff_client):
     assert staff_client("ticketing").get(reverse("finance:invoices")).status_code == 403
 
 
-def test_detail_shows_lines_schedule_and_takes_a_payment(staff_client, make_booking, confirm):
+def test_detail_shows_lines_schedule_and_takes_a_payment(staff_client, make_booking, confirm,
+                                                        django_assert_max_num_queries):
     booking = make_booking("TABLE-10", 10)
     invoice = Invoice.objects.get(pk=confirm(booking).invoice_id)
     client = staff_client("finance")
 
-    page = client.get(invoice.get_absolute_url())
+    with django_assert_max_num_queries(20):
+        page = client.get(invoice.get_absolute_url())
     assert page.status_code == 200
     for text in (invoice.number, "TABLE-01", "Deposit", "Balance", "9,500.00", "10,450.00", "Record a payment"):
         assert text.encode() in page.content

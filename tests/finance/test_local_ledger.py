@@ -151,3 +151,18 @@ def test_a_bank_receipt_naming_the_invoice_is_applied_and_others_are_queued(make
     assert not too_much.is_open
     invoice.refresh_from_db()
     assert invoice.amount_due == Decimal("9700.00")
+
+
+def test_confirm_allocation_answers_with_the_invoice_and_the_booking_is_invoiced(make_booking, api):
+    booking = make_booking("TABLE-10", 10)
+    client = api("fulfilment")
+    assert client.post(f"/api/v1/bookings/{booking.pk}/allocate", data="{}",
+                       content_type="application/json").status_code == 200
+
+    response = client.post(f"/api/v1/bookings/{booking.pk}/confirm-allocation")
+
+    assert response.status_code == 200
+    invoice = Invoice.objects.get(booking=booking)
+    assert response.json()["invoice"] == str(invoice.pk)
+    assert api("admin").get(f"/api/v1/bookings/{booking.pk}").json()["status"] == "invoiced"
+    assert api("finance").get(f"/api/v1/invoices/{response.json()['invoice']}").json()["number"] == invoice.number

@@ -185,6 +185,7 @@ def google_wallet(tmp_path, settings):
                             service_account_email="wallet@eventchain-test.iam.gserviceaccount.com")
     server = LoopbackServer(fake).start()
     fake.base_url = server.base_url
+    fake.server = server  # tests inject faults through server.faults
     info = {
         "type": "service_account", "project_id": "eventchain-test", "private_key_id": "test-key-1",
         "private_key": pem, "client_email": fake.service_account_email, "client_id": "1234567890",

@@ -1,5 +1,6 @@
 """Issuing tickets: one per manifest pass, a resumable job, guests, channels and the booking lifecycle."""
 
+import base64
 import json
 
 import pytest
@@ -38,7 +39,7 @@ def test_issue_api_starts_a_job_that_issues_one_ticket_per_pass(api, make_releas
     for ticket in tickets:
         claim = keys.verify(ticket.code)
         assert (claim.event_id, claim.ticket_id, claim.generation) == (booking.event_id, ticket.pk, 1)
-        assert claim.valid_until == int((booking.event.ends_at.timestamp())) + 24 * 3600
+        assert claim.valid_until == int(booking.event.ends_at.timestamp()) + 24 * 3600
 
 
 def test_issue_refused_unless_released(api, make_released):
@@ -180,7 +181,7 @@ def test_reissue_revokes_the_old_code_in_the_gate_bundle(api, issued):
     assert {"ticket": str(ticket.pk), "generation": 1} in bundle["revoked"]
     assert {"ticket": str(ticket.pk), "generation": 2} not in bundle["revoked"]
     # a scanner with only the bundle: both codes verify, and the revocation list tells them apart
-    verifier = codes.Verifier({(booking.event_id, int(k["kid"])): __import__("base64").b64decode(k["ed25519_public_key"])
+    verifier = codes.Verifier({(booking.event_id, int(k["kid"])): base64.b64decode(k["ed25519_public_key"])
                                for k in bundle["public_keys"]})
     old, new = verifier.verify(old_code), verifier.verify(body["code"])
     revoked = {(int(r["ticket"]), r["generation"]) for r in bundle["revoked"]}

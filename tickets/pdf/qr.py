@@ -15,11 +15,29 @@ MASK = 4
 
 def _symbol(data: str, image_factory=None) -> qrcode.QRCode:
     symbol = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=MASK, image_factory=image_factory,
+        version=_version_for(data), error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=MASK,
+        image_factory=image_factory,
     )
-    symbol.add_data(data)
-    symbol.make(fit=True)
+    # One segment (optimize=0): the bit length then depends only on length and mode, so the version can be cached.
+    symbol.add_data(data, optimize=0)
+    symbol.make(fit=False)
     return symbol
+
+
+_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_VERSIONS: dict[tuple[int, bool], int] = {}
+
+
+def _version_for(data: str) -> int:
+    """The smallest version for data of this length and mode. Every code has the same length, so this runs
+    qrcode's fitting (which encodes the data twice) once per process instead of once per ticket."""
+    key = (len(data.encode("utf-8")), all(char in _ALPHANUMERIC for char in data))
+    if key not in _VERSIONS:
+        probe = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=MASK)
+        probe.add_data(data, optimize=0)
+        probe.make(fit=True)
+        _VERSIONS[key] = probe.version
+    return _VERSIONS[key]
 
 
 def matrix(data: str) -> list[list[bool]]:

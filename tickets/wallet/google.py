@@ -10,6 +10,7 @@ Pure apart from `WalletConfig.from_settings()`.
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +90,7 @@ class EventClassContent:
     ends_at: datetime
     background: str
     logo_url: str = ""
+    callback_url: str = ""
 
 
 def event_class(issuer_id: str, content: EventClassContent) -> dict:
@@ -103,6 +105,8 @@ def event_class(issuer_id: str, content: EventClassContent) -> dict:
         "hexBackgroundColor": content.background,
         "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
     }
+    if content.callback_url.startswith("https://"):
+        data["callbackOptions"] = {"url": content.callback_url}
     if content.logo_url.startswith("https://"):
         data["logo"] = {"sourceUri": {"uri": content.logo_url}, "contentDescription": _text(content.event_name)}
     return data
@@ -153,12 +157,25 @@ def barcode_patch(content: TicketObjectContent) -> dict:
     return patch
 
 
+def _link_expiry(objects: list[dict], issued: int) -> int:
+    """The link lasts as long as the tickets it saves are valid (a day if they do not say)."""
+    ends = []
+    for obj in objects:
+        end = ((obj.get("validTimeInterval") or {}).get("end") or {}).get("date")
+        if end:
+            ends.append(int(datetime.fromisoformat(end).timestamp()))
+    return max(ends, default=issued + 86400)
+
+
 def save_jwt(config: WalletConfig, objects: list[dict], *, signer: crypt.RSASigner | None = None,
              origins: tuple[str, ...] = ()) -> str:
+    issued = int(time.time())
     claims = {
         "iss": config.email,
         "aud": "google",
         "typ": "savetowallet",
+        "iat": issued,
+        "exp": _link_expiry(objects, issued),
         "origins": list(origins),
         "payload": {"eventTicketObjects": objects},
     }

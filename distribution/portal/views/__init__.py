@@ -1,0 +1,1 @@
+"""Portal pages: sign-in, bookings and tickets, guests, invoices, and the tracked links in emails."""

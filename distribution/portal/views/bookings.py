@@ -1,0 +1,127 @@
+"""My bookings, a booking's page (tickets, guests, delivery), sending, and the combined PDF."""
+
+import uuid
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from eventchain.errors import DomainError, RateLimited
+from eventchain.models import Job
+from tickets import downloads, rendering
+from tickets.models import TicketStatus
+
+from ... import queries as shared
+from ...models import TrackingKind
+from ...services import portal as portal_services
+from ...services import sending
+from .. import queries
+from ..forms import DeliveryForm, GuestForm, UploadForm
+from ..session import actor, portal_login_required, portal_scope, signed_in_contact
+from .common import go, rate_limited
+
+LIVE = (TicketStatus.ISSUED, TicketStatus.SENT)
+
+
+@portal_login_required
+def home(request):
+    buyer = portal_scope(request)
+    rows = list(queries.bookings(buyer))
+    counts = shared.booking_counts([row.pk for row in rows])
+    return render(request, "portal/home.html", {
+        "buyer": buyer, "contact": signed_in_contact(request),
+        "bookings": [{"booking": row, "counts": counts[row.pk]} for row in rows],
+        "invoice_count": queries.invoices(buyer).count(), "nav": "bookings",
+    })
+
+
+def booking_context(request, booking, **extra) -> dict:
+    buyer = portal_scope(request)
+    tickets = list(queries.tickets(buyer, booking.pk))
+    latest = shared.latest_message_by_ticket([ticket.pk for ticket in tickets])
+    guests = list(queries.guests(buyer, booking.pk))
+    primary = sending.primary_contact(booking)
+    live_count = sum(1 for ticket in tickets if ticket.status in LIVE)
+    job = None
+    if _uuid(request.GET.get("job", "")):
+        job = Job.objects.filter(pk=request.GET["job"], object_type="buyers.booking",
+                                 object_id=str(booking.pk)).first()
+    return {
+        "buyer": buyer, "contact": signed_in_contact(request), "booking": booking,
+        "tickets": [{"ticket": ticket, "message": latest.get(ticket.pk)} for ticket in tickets],
+        "guests": guests, "room_for_guests": len(guests) < booking.headcount,
+        "live_count": live_count,
+        "can_send": bool(live_count) and booking.status in sending.DISTRIBUTABLE, "nav": "bookings",
+        "counts": shared.booking_counts([booking.pk])[booking.pk],
+        "emails": list(queries.messages(buyer, booking.pk)[:20]),
+        "primary": primary, "job": job, "apple": rendering.apple_signer() is not None,
+        "delivery_form": extra.pop("delivery_form", None) or DeliveryForm(initial={"mode": "buyer_bundle"}),
+        "guest_form": extra.pop("guest_form", None) or GuestForm(),
+        "upload_form": extra.pop("upload_form", None) or UploadForm(),
+        **extra,
+    }
+
+
+def _uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@portal_login_required
+def booking(request, booking_id):
+    row = queries.booking(portal_scope(request), booking_id)
+    return render(request, "portal/booking.html", booking_context(request, row))
+
+
+@require_POST
+@portal_login_required
+def send(request, booking_id):
+    buyer = portal_scope(request)
+    row = queries.booking(buyer, booking_id)
+    form = DeliveryForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/booking.html", booking_context(request, row, delivery_form=form), status=422)
+    try:
+        job = portal_services.send_tickets(buyer=buyer, booking_id=row.pk, mode=form.cleaned_data["mode"],
+                                           actor=actor(request))
+    except RateLimited as exc:
+        form.add_error(None, exc.message)
+        response = render(request, "portal/booking.html", booking_context(request, row, delivery_form=form))
+        return rate_limited(response, exc)
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "portal/booking.html", booking_context(request, row, delivery_form=form), status=409)
+    messages.success(request, "Sending the tickets. The delivery status below updates as each email goes out.")
+    return go(request, f"{reverse('portal:booking', args=[row.pk])}?job={job.pk}#delivery")
+
+
+@portal_login_required
+def job_progress(request, booking_id, job_id):
+    row = queries.booking(portal_scope(request), booking_id)
+    job = Job.objects.filter(pk=job_id, object_type="buyers.booking", object_id=str(row.pk)).first()
+    if job is None:
+        raise Http404("No such job.")
+    response = render(request, "portal/_job_progress.html", {"job": job, "booking": row})
+    if job.finished and request.htmx:
+        response.status_code = 286  # htmx stops polling
+    return response
+
+
+@portal_login_required
+def booking_pdf(request, booking_id):
+    buyer = portal_scope(request)
+    row = queries.booking(buyer, booking_id)
+    tickets = [ticket for ticket in queries.tickets(buyer, row.pk) if ticket.status in LIVE]
+    path = downloads.booking_pdf(tickets)
+    if path is None:
+        raise Http404("This booking has no issued tickets yet.")
+    portal_services.record_portal_download(buyer=buyer, ticket=None, booking=row, kind=TrackingKind.DOWNLOADED_PDF)
+    response = FileResponse(open(path, "rb"), content_type="application/pdf")  # noqa: SIM115 - FileResponse closes it
+    response["Content-Disposition"] = f'attachment; filename="{row.reference}-tickets.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

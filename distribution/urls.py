@@ -1,0 +1,16 @@
+"""Lane 06 console routes, mounted at /console/distribution/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "distribution"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("bookings/<int:booking_id>/", views.booking, name="booking"),
+    path("bookings/<int:booking_id>/send/", views.distribute, name="distribute"),
+    path("messages/<int:message_id>/resend/", views.resend_message, name="resend-message"),
+    path("tickets/<int:ticket_id>/", views.ticket, name="ticket"),
+    path("tickets/<int:ticket_id>/resend/", views.resend_ticket, name="resend-ticket"),
+]

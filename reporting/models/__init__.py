@@ -1,0 +1,11 @@
+"""Lane 07 tables: gate devices and scans, attendance, the buyer profile snapshot, outcomes for the CRM."""
+
+from .attendance import Attendance
+from .gate import GateDevice, GateSettings, Scan, ScanImport, ScanResult, ScanSource
+from .outcomes import BuyerOutcome
+from .profile import BookingActivity, BookingSnapshot
+
+__all__ = [
+    "Attendance", "BookingActivity", "BookingSnapshot", "BuyerOutcome", "GateDevice", "GateSettings", "Scan",
+    "ScanImport", "ScanResult", "ScanSource",
+]

@@ -1,0 +1,1 @@
+"""Lane 07 reports: figures (aggregate SQL), SVG charts and exports."""

@@ -1,0 +1,1 @@
+"""Wallet adapters: Apple Wallet (.pkpass, APNs) and Google Wallet (REST, Save links)."""
