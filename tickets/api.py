@@ -8,7 +8,7 @@ from ninja.responses import Status
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from eventchain.api.auth import require, staff_token
+from eventchain.api.auth import require, scanner_event_id, scanner_token, staff_token
 from eventchain.errors import NotFound, ValidationFailed
 from eventchain.models import Event
 
@@ -198,12 +198,15 @@ def revoke(request: HttpRequest, ticket_id: str):
     return queries.serialize_ticket(queries.ticket(ticket.pk))
 
 
-@router.get("/events/{code}/gate-bundle", response=GateBundleOut,
+@router.get("/events/{code}/gate-bundle", response=GateBundleOut, auth=[staff_token, scanner_token],
             summary="Public keys and revoked (ticket, generation) pairs for offline scanning")
 def gate_bundle(request: HttpRequest, code: str):
-    require(request, "manage_gate")
+    """Staff with the gate capability, or a scanner device of this event."""
+    scanner_event = scanner_event_id(request)
+    if scanner_event is None:
+        require(request, "manage_gate")
     event = Event.objects.filter(code=code.upper()).first()
-    if event is None:
+    if event is None or (scanner_event is not None and scanner_event != event.pk):
         raise NotFound(f"No event has the code {code}.")
     return queries.gate_bundle(event)
 

@@ -27,3 +27,36 @@ def require(request: HttpRequest, capability: str):
     if not has_capability(user, capability):
         raise PermissionRefused(refusal_message(capability))
     return user
+
+
+# Gate scanners authenticate with device tokens that lane 07 issues. Earlier lanes (tickets' gate
+# bundle) accept them too, so the kernel holds the hook and reporting registers the lookup.
+_scanner_authenticators: list = []
+
+
+def register_scanner_authenticator(authenticate) -> None:
+    """`authenticate(raw_token)` returns a scanner (with `.event.id`) or None."""
+    if authenticate not in _scanner_authenticators:
+        _scanner_authenticators.append(authenticate)
+
+
+class ScannerToken(HttpBearer):
+    """`Authorization: Bearer <gate token>` for endpoints a scanner device may call."""
+
+    openapi_description = "A scanner device token from `manage.py create_gate_token`."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        for authenticate in _scanner_authenticators:
+            scanner = authenticate(token)
+            if scanner is not None:
+                return scanner
+        return None
+
+
+scanner_token = ScannerToken()
+
+
+def scanner_event_id(request: HttpRequest) -> int | None:
+    """The event a scanner-authenticated request belongs to, or None for a staff request."""
+    event = getattr(request.auth, "event", None)
+    return getattr(event, "id", None)

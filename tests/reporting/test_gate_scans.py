@@ -171,7 +171,7 @@ def test_gate_and_staff_tokens_do_not_open_each_others_api(scanner, api, tickets
     assert staff.get("/api/v1/events/GF2026/report").status_code == 200
     gate = scanner()
     assert gate.get("/api/v1/events/GF2026/report").status_code == 401
-    assert gate.get("/api/v1/events/GF2026/gate-bundle").status_code == 401
+    assert gate.get(f"/api/v1/bookings/{tickets[0].booking_id}/tickets").status_code == 401
     assert not Scan.objects.exists()
 
 
@@ -194,6 +194,18 @@ def test_the_device_gets_its_events_gate_bundle(scanner, tickets, make_staff):
     bundle = response.json()
     assert bundle["event"] == "GF2026" and bundle["gate"] == "Gate A" and bundle["public_keys"]
     assert {"ticket": str(tickets[0].pk), "generation": 1} in bundle["revoked"]
+
+
+def test_scanners_read_the_contract_gate_bundle_of_their_own_event_only(scanner, tickets, make_staff, api):
+    ticket_services.revoke_ticket(ticket_id=tickets[0].pk, actor=make_staff("ticketing"))
+    device = scanner()
+    bundle = device.get("/api/v1/events/GF2026/gate-bundle")
+    assert bundle.status_code == 200
+    assert {"ticket": str(tickets[0].pk), "generation": 1} in bundle.json()["revoked"]
+    assert device.get("/api/v1/events/SF2026/gate-bundle").status_code == 404
+    assert api("ticketing").get("/api/v1/events/GF2026/gate-bundle").status_code == 200
+    assert api("sales").get("/api/v1/events/GF2026/gate-bundle").status_code == 403
+    assert device.get("/api/v1/bookings/1").status_code == 401, "a scanner token opens no staff endpoint"
 
 
 def test_the_gate_and_report_endpoints_are_in_the_openapi_document(client):
