@@ -11,52 +11,20 @@ each client in its own thread with its own connection. Prints units reserved per
 """
 
 import argparse
-import os
 import queue
 import random
 import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchdb import bench_url, recreate_database, setup_django
+
 DB_NAME = "ec_bench_allocation"
 
 # Package, party sizes; weights give a mix of club seats, tables, boxes, suites and parking.
 DEMAND = [("CLUB-SEAT", range(1, 7), 70), ("TABLE-10", range(6, 21), 8), ("BOX-8", range(4, 9), 3),
           ("SUITE-12", range(8, 13), 4), ("PARKING", range(1, 5), 15)]
-
-
-def bench_url() -> str:
-    base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("The allocation benchmark needs PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventchain.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.DEBUG = False  # no query logging: measure the service, not the debug cursor
 
 
 def seed(bookings: int, rng: random.Random) -> list[int]:
@@ -175,7 +143,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=26, help="random seed for the party mix")
     args = parser.parse_args()
 
-    url = bench_url()
+    url = bench_url(DB_NAME, "allocation")
     recreate_database(url)
     setup_django(url)
     rng = random.Random(args.seed)

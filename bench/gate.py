@@ -30,39 +30,11 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchdb import ROOT, bench_url, recreate_database, setup_django
+
 DB_NAME = "ec_bench_gate"
 EVENT = "GATE2026"
-
-
-def bench_url() -> str:
-    base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("The gate benchmark needs PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventchain.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 def build(tickets: int) -> list[str]:
@@ -264,7 +236,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--keep", action="store_true", help="Reuse the database of an earlier run.")
     args = parser.parse_args()
-    url = bench_url()
+    url = bench_url(DB_NAME, "gate")
     paced = int(args.rate * args.seconds)
     flat_out = paced
     needed = int((paced + flat_out) * 0.95) + 1000

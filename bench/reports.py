@@ -12,48 +12,18 @@ body) cold and warm, and prints the query count. `--keep` reuses the data of an 
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchdb import bench_url, recreate_database, setup_django
+
 DB_NAME = "ec_bench_reports"
 EVENT = "BENCH50K"
 SEATS = 10
 TABLES_PER_BOOKING = 10
 AREAS = ("North Dining", "South Dining", "East Terrace", "West Terrace")
-
-
-def bench_url() -> str:
-    base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("The report benchmark needs PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventchain.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 def timed(label: str, func):
@@ -202,7 +172,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="Reuse the database of an earlier run.")
     args = parser.parse_args()
-    url = bench_url()
+    url = bench_url(DB_NAME, "reports")
     if not args.keep:
         recreate_database(url)
     setup_django(url)

@@ -226,6 +226,7 @@ APPLE_WWDR_CERT = os.environ.get("APPLE_WWDR_CERT", "")
 APPLE_PASS_TYPE_ID = os.environ.get("APPLE_PASS_TYPE_ID", "")
 APPLE_TEAM_ID = os.environ.get("APPLE_TEAM_ID", "")
 APNS_HOST = os.environ.get("APNS_HOST", "https://api.push.apple.com").rstrip("/")
+APNS_CA_BUNDLE = os.environ.get("APNS_CA_BUNDLE", "")  # empty: the system's trusted roots
 GOOGLE_WALLET_API_BASE = os.environ.get(
     "GOOGLE_WALLET_API_BASE", "https://walletobjects.googleapis.com/walletobjects/v1"
 ).rstrip("/")

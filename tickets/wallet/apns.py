@@ -2,7 +2,7 @@
 
 A Wallet push is an empty JSON body to `/3/device/<push token>` with the pass type id as topic,
 over HTTP/2 with the Pass Type ID certificate. The standard library has no HTTP/2 client, so the
-sender is an interface: `HttpxSender` needs `httpx[http2]`; tests install their own with `use()`.
+sender is an interface: `HttpxSender` (httpx with HTTP/2) in production; `use()` replaces it.
 """
 
 from dataclasses import dataclass
@@ -37,7 +37,7 @@ class PushSender(Protocol):
 
 
 class HttpxSender:
-    def __init__(self, *, host: str, cert: str, key: str):
+    def __init__(self, *, host: str, cert: str, key: str, ca_bundle: str = ""):
         try:
             import httpx
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -46,7 +46,11 @@ class HttpxSender:
             import h2  # noqa: F401 - httpx needs it for http2=True
         except ImportError as exc:  # pragma: no cover
             raise PushUnavailable("APNs needs HTTP/2 support: install httpx[http2] (the h2 package).") from exc
-        self._client = httpx.Client(http2=True, cert=(cert, key), base_url=host, timeout=20.0)
+        import ssl
+
+        context = ssl.create_default_context(cafile=ca_bundle or None)
+        context.load_cert_chain(cert, key)  # the Pass Type ID certificate authenticates us to APNs
+        self._client = httpx.Client(http2=True, verify=context, base_url=host, timeout=20.0)
 
     def push(self, push_token: str, topic: str) -> PushResult:
         response = self._client.post(
@@ -74,4 +78,5 @@ def sender() -> PushSender:
 
     if not settings.APPLE_PASS_CERT or not settings.APPLE_PASS_KEY:
         raise PushUnavailable("APNs needs APPLE_PASS_CERT and APPLE_PASS_KEY.")
-    return HttpxSender(host=settings.APNS_HOST, cert=settings.APPLE_PASS_CERT, key=settings.APPLE_PASS_KEY)
+    return HttpxSender(host=settings.APNS_HOST, cert=settings.APPLE_PASS_CERT, key=settings.APPLE_PASS_KEY,
+                       ca_bundle=settings.APNS_CA_BUNDLE)
