@@ -9,6 +9,9 @@ class DistributionConfig(AppConfig):
         # Outbox handler for email, signal receivers (reissue → re-send, wallet adds), portal download rule.
         from . import receivers  # noqa: F401
         from .channels import email  # noqa: F401
+        from .guestlists import emails as guestlist_emails
         from .portal import session
+
+        guestlist_emails.register()
 
         session.install_download_rule()

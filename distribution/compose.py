@@ -154,7 +154,13 @@ def _message(message: DeliveryMessage, template: str, context: dict) -> EmailMul
     return email
 
 
+# Other kinds register their composer here (distribution/guestlists/emails.py).
+COMPOSERS: dict = {}
+
+
 def compose(message: DeliveryMessage) -> Composition:
+    if message.kind in COMPOSERS:
+        return COMPOSERS[message.kind](message)
     if message.kind == MessageKind.MAGIC_LINK:
         return _magic_link_email(message)
     return _ticket_email(message)

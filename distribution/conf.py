@@ -19,6 +19,11 @@ DEFAULTS = {
     "EVENTCHAIN_RESEND_WINDOW": 60 * 60,
     # Tracked links in emails stop working after this many days.
     "EVENTCHAIN_TRACKED_LINK_DAYS": 400,
+    # Per-seat claim links (guest lists): days valid; links made per booking and claim attempts per IP in a window.
+    "EVENTCHAIN_CLAIM_LINK_DAYS": 14,
+    "EVENTCHAIN_CLAIM_LINKS_PER_BOOKING": 60,
+    "EVENTCHAIN_CLAIM_ATTEMPTS_PER_IP": 30,
+    "EVENTCHAIN_CLAIM_WINDOW": 60 * 60,
 }
 
 

@@ -16,6 +16,8 @@ class MessageKind(models.TextChoices):
     GUEST_TICKET = "guest_ticket", "Ticket to a guest"
     MAGIC_LINK = "magic_link", "Portal sign-in link"
     RESEND = "resend", "Resent ticket"
+    CLAIM_LINK = "claim_link", "Claim link for one seat"
+    NAME_REMINDER = "name_reminder", "Guest names reminder"
 
 
 class MessageStatus(models.TextChoices):
@@ -169,3 +171,6 @@ class GuestUpload(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.outcome})"
+
+
+from .guestlists.models import BookingNameOverride, ClaimLink, EventNamePolicy, ReminderSent  # noqa: E402, F401

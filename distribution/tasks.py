@@ -12,3 +12,11 @@ def distribute(job_id: str, booking_id: int, mode: str, actor: dict) -> None:
                                  actor=sending.resolve_actor(actor))
     except Exception:  # recorded on the job (and logged) by run_distribution
         return
+
+
+@shared_task(name="distribution.tasks.send_name_reminders", ignore_result=True)
+def send_name_reminders() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): guest-name reminders due now, each stage once per booking."""
+    from .guestlists import reminders
+
+    return reminders.send_due()

@@ -21,6 +21,7 @@ from tickets.models import Channel, Guest, Ticket
 
 from .. import conf, links, ratelimit
 from ..compose import LINK_PURPOSE
+from ..guestlists import services as guestlists
 from ..models import GuestUpload, MessageKind, PortalLoginLink, TicketTransfer, TrackingKind
 from ..portal import uploads
 from . import sending
@@ -153,6 +154,7 @@ def _field_errors(exc: ValidationFailed, index: int) -> ValidationFailed:
 def save_guest(*, buyer: Buyer, booking_id, guest_id, values: dict, actor) -> Guest:
     """Edit one guest in place (guest_id), or add one to the end of the list (guest_id None)."""
     booking = _booking(buyer, booking_id)
+    guestlists.ensure_open(booking, actor)
     rows = _current_list(booking)
     guests = list(Guest.objects.filter(booking=booking).order_by("position"))
     cleaned = {name: str(values.get(name) or "").strip() for name in GUEST_FIELDS}
@@ -182,6 +184,7 @@ class UploadResult:
 def upload_guests(*, buyer: Buyer, booking_id, filename: str, data: bytes, actor) -> UploadResult:
     """Replace the guest list from a CSV/XLSX file. Stored raw first; all rows apply, or none."""
     booking = _booking(buyer, booking_id)
+    guestlists.ensure_open(booking, actor)
     upload = GuestUpload.objects.create(booking=booking, buyer=buyer, uploaded_by=str(actor)[:254],
                                         filename=(filename or "upload")[:200], content=data)
     parsed = uploads.parse(filename or "", data)
@@ -212,6 +215,7 @@ def upload_guests(*, buyer: Buyer, booking_id, filename: str, data: bytes, actor
 
 def assign_guest(*, buyer: Buyer, ticket_id, guest_id, actor) -> Ticket:
     ticket = _ticket(buyer, ticket_id)
+    guestlists.ensure_open(ticket.booking, actor)
     if guest_id is not None and not Guest.objects.filter(pk=guest_id, booking_id=ticket.booking_id).exists():
         raise ValidationFailed("Choose a guest from this booking's list.", field="guest")
     return ticket_services.assign_guest(ticket_id=ticket.pk, guest_id=guest_id, actor=actor)

@@ -32,3 +32,19 @@ def test_openapi_documents_the_ticket_endpoints(client):
         assert path in paths, path
     issue = paths["/api/v1/bookings/{booking_id}/issue-tickets"]["post"]
     assert "202" in issue["responses"] and "requestBody" in issue
+
+
+def test_the_demo_walks_the_crm_booking_through_every_lane_once(db):
+    from django.core.management import call_command
+
+    from buyers.models import Booking
+    from finance.models import Invoice, Payment
+    from tickets.models import Ticket
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    booking = Booking.objects.get(crm_deal_id="CRM-DEAL-0931")
+    assert booking.status == "issued"
+    invoice = Invoice.objects.get(booking=booking)
+    assert invoice.amount_due == 0 and Payment.objects.filter(invoice=invoice).count() == 2
+    assert Ticket.objects.filter(booking=booking, status="issued").count() == booking.headcount

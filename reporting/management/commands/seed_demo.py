@@ -7,9 +7,11 @@ from distribution import demo as distribution_demo
 from eventchain import demo as kernel_demo
 from reporting import demo as reporting_demo
 from tickets import demo as tickets_demo
+from tickets import demo_journey
 
 # Each lane adds its own demo rows after the lanes it depends on (reporting may import every lane).
-LANE_SEEDERS = [kernel_demo.seed, buyers_demo.seed, allocation_demo.seed, tickets_demo.seed, distribution_demo.seed,
+LANE_SEEDERS = [kernel_demo.seed, buyers_demo.seed, allocation_demo.seed, tickets_demo.seed, demo_journey.seed,
+                distribution_demo.seed,
                 reporting_demo.seed]
 
 
