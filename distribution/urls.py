@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .guestlists import console
 
 app_name = "distribution"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("messages/<int:message_id>/resend/", views.resend_message, name="resend-message"),
     path("tickets/<int:ticket_id>/", views.ticket, name="ticket"),
     path("tickets/<int:ticket_id>/resend/", views.resend_ticket, name="resend-ticket"),
+    path("guest-names/", console.follow_up, name="guest-names"),
 ]

@@ -17,6 +17,7 @@ from eventchain.roles import capability_required
 from tickets import queries as ticket_queries
 
 from . import queries
+from .guestlists import services as guestlists
 from .forms import DistributeForm
 from .models import DeliveryMessage
 from .services import sending
@@ -82,6 +83,7 @@ def _booking_context(request, booking: Booking, form=None) -> dict:
         "counts": queries.booking_counts([booking.pk])[booking.pk],
         "primary": sending.primary_contact(booking),
         "can_send": booking.status in sending.DISTRIBUTABLE,
+        **guestlists.booking_summary(booking, tickets),
     }
 
 

@@ -23,8 +23,9 @@ EVENTS = ("GF2026", "SF2026")
 def seed() -> dict:
     created, scanned = 0, 0
     for event in Event.objects.filter(code__in=EVENTS).select_related("venue"):
-        # The Grand Final lets guests step out to the car park and back; the Semi Final does not.
-        _, made = GateSettings.objects.get_or_create(event=event, defaults={"allow_reentry": event.code == "GF2026"})
+        # The Semi Final lets guests step out to the car park and back; the Grand Final does not, so a second
+        # scan of a GF2026 ticket shows `duplicate` as the API contract describes by default.
+        _, made = GateSettings.objects.get_or_create(event=event, defaults={"allow_reentry": event.code == "SF2026"})
         created += made
         if not Scan.objects.filter(event=event).exists():
             scanned += _check_in_some(event)

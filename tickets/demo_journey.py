@@ -1,7 +1,9 @@
-"""Demo: walk the CRM-delivered booking through allocation, invoice, payment and ticket issue.
+"""Demo: walk Harbour Bank's Grand Final suite through allocation, invoice, payment and ticket issue.
 
 So a fresh `make run` shows every lane with real rows: a manifest, a tax invoice paid in two parts,
-and issued tickets with PDFs and passes. Idempotent: each step runs only if the booking has not passed it.
+and issued tickets with PDFs and passes. It takes a suite, never a GF2026 box: the ten BOX-8 boxes stay
+free so a demo can show what an oversell attempt gets. Idempotent: each step runs only if the booking
+has not passed it.
 """
 
 from decimal import Decimal
@@ -17,11 +19,11 @@ from finance.models import Invoice
 from . import services as ticket_services
 
 ACTOR = "demo-seed"
-DEAL_ID = "CRM-DEAL-0931"
+BUYER = "Harbour Bank"
 
 
 def seed() -> None:
-    booking = Booking.objects.filter(crm_deal_id=DEAL_ID).first()
+    booking = Booking.objects.filter(buyer__name=BUYER, event__code="GF2026", package__code="SUITE-12").first()
     if booking is None:
         return
     if booking.status == BookingStatus.CONFIRMED:

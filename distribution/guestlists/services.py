@@ -295,3 +295,10 @@ def redeem_claim(*, token: str, ticket_number: str, values: dict, ip: str | None
                      data={"link": link.pk, "guest": guest.pk})
     ticket.refresh_from_db()
     return ticket
+
+
+def booking_summary(booking: Booking, tickets: list[Ticket]) -> dict:
+    """What the portal and console booking pages show: placeholders, names missing, deadline, cut-off."""
+    limits = deadlines(booking)
+    return {"placeholders": ticket_labels(tickets, booking.buyer.name), "names": name_count(booking),
+            "name_deadlines": limits, "guest_list_frozen": limits.frozen()}

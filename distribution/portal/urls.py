@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from ..guestlists import views as guestlists
 from .views import auth, bookings, guests, invoices, tickets, tracking
 
 app_name = "portal"
@@ -24,7 +25,11 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/assign/", tickets.assign, name="ticket-assign"),
     path("tickets/<int:ticket_id>/resend/", tickets.resend, name="ticket-resend"),
     path("tickets/<int:ticket_id>/files/<str:kind>/", tickets.download, name="ticket-file"),
+    path("tickets/<int:ticket_id>/claim-links/", guestlists.ticket_links, name="claim-links"),
     path("tickets/<int:ticket_id>/<str:verb>/", tickets.action, name="ticket-action"),
+    path("claim-links/<int:link_id>/revoke/", guestlists.revoke_link, name="claim-link-revoke"),
+    path("address-book/", guestlists.address_book, name="address-book"),
+    path("claim/<str:token>/", guestlists.claim, name="claim"),
     path("invoices/", invoices.invoices, name="invoices"),
     path("invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
     # Links in emails: no sign-in, the signed token is the permission.

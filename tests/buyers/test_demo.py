@@ -16,9 +16,9 @@ def test_seed_demo_adds_three_buyers_in_different_states_and_is_idempotent(db):
     assert agents == {"Harbour Bank": "sales1@example.com", "Quay Capital Partners": "sales2@example.com",
                       "Ironbark Mining Ltd": None}
     statuses = {b.buyer.name: b.status for b in Booking.objects.select_related("buyer")}
-    # The CRM-delivered booking is then walked on through every lane by tickets/demo_journey.py.
-    assert statuses == {"Harbour Bank": "confirmed", "Quay Capital Partners": "draft",
-                        "Ironbark Mining Ltd": "issued"}
+    # Harbour Bank's booking is then walked on through every lane by tickets/demo_journey.py.
+    assert statuses == {"Harbour Bank": "issued", "Quay Capital Partners": "draft",
+                        "Ironbark Mining Ltd": "confirmed"}
     from_crm = Buyer.objects.get(crm_account_id="ACC-31")
     assert from_crm.unmatched_agent_email == "jordan.lee@example.com"
     assert from_crm.bookings.get().crm_deal_id == "CRM-DEAL-0931"

@@ -14,6 +14,7 @@ from tickets import downloads, rendering
 from tickets.models import TicketStatus
 
 from ... import queries as shared
+from ...guestlists import services as guestlists
 from ...models import TrackingKind
 from ...services import portal as portal_services
 from ...services import sending
@@ -60,6 +61,7 @@ def booking_context(request, booking, **extra) -> dict:
         "delivery_form": extra.pop("delivery_form", None) or DeliveryForm(initial={"mode": "buyer_bundle"}),
         "guest_form": extra.pop("guest_form", None) or GuestForm(),
         "upload_form": extra.pop("upload_form", None) or UploadForm(),
+        **guestlists.booking_summary(booking, tickets),
         **extra,
     }
 
