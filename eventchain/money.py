@@ -56,3 +56,10 @@ def split_by_percent(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
     parts = [to_cents(total * pct / 100) for pct in percents[:-1]]
     parts.append(to_cents(total) - sum(parts, Decimal("0.00")))
     return parts
+
+
+def display(amount) -> str:
+    """'28,500.00' for people: grouped, two decimals, half-up like the ledger; '—' when there is none."""
+    if amount in (None, ""):
+        return "—"
+    return f"{to_cents(Decimal(amount)):,.2f}"

@@ -1,10 +1,9 @@
 """Small display helpers for lane 02 pages: badge colours and money."""
 
-from decimal import Decimal
 
 from django import template
 
-from eventchain.money import to_cents
+from eventchain.money import display
 
 register = template.Library()
 
@@ -36,7 +35,4 @@ def buyer_badge(status: str) -> str:
 
 @register.filter
 def money(amount) -> str:
-    """'28,500.00' — grouped, two decimals, half-up like the ledger."""
-    if amount in (None, ""):
-        return "—"
-    return f"{to_cents(Decimal(amount)):,.2f}"
+    return display(amount)

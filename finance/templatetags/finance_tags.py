@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from eventchain.money import to_cents
+from eventchain.money import display
 
 register = template.Library()
 
@@ -15,11 +15,7 @@ QUEUE_BADGES = {"unmatched": "warn", "overpayment": "warn", "refund_due": "bad",
 
 @register.filter
 def money(amount) -> str:
-    """'28,500.00': grouped, two decimals, half-up like the ledger."""
-    if amount in (None, ""):
-        return "—"
-    value = to_cents(Decimal(amount))
-    return f"{value:,.2f}"
+    return display(amount)
 
 
 @register.filter
