@@ -18,6 +18,7 @@ class MessageKind(models.TextChoices):
     RESEND = "resend", "Resent ticket"
     CLAIM_LINK = "claim_link", "Claim link for one seat"
     NAME_REMINDER = "name_reminder", "Guest names reminder"
+    EVENT_MESSAGE = "event_message", "Event message"
 
 
 class MessageStatus(models.TextChoices):
@@ -173,4 +174,11 @@ class GuestUpload(models.Model):
         return f"{self.filename} ({self.outcome})"
 
 
-from .guestlists.models import BookingNameOverride, ClaimLink, EventNamePolicy, ReminderSent  # noqa: E402, F401
+from .guestlists.models import (  # noqa: E402, F401
+    BookingNameOverride,
+    ClaimLink,
+    EventMessage,
+    EventMessageSent,
+    EventNamePolicy,
+    ReminderSent,
+)

@@ -1,13 +1,19 @@
 """Lane 06 reacting to lane 05: reissued tickets go out again on their channel; wallet adds are tracked."""
 
+import logging
+
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from buyers.signals import booking_status_changed
+from eventchain.lifecycle import BookingStatus
 from tickets.models import AppleRegistration, TicketStatus
 from tickets.signals import ticket_reissued
 
 from .models import TrackingKind
 from .services import sending, tracking
+
+log = logging.getLogger(__name__)
 
 
 @receiver(ticket_reissued, dispatch_uid="distribution-resend-reissued")
@@ -24,3 +30,15 @@ def track_apple_wallet(sender, instance, created, **kwargs):
         ticket = instance.ticket
         tracking.record(kind=TrackingKind.WALLET_APPLE, booking_id=ticket.booking_id, ticket_id=ticket.pk,
                         data={"device": instance.device_library_id[:64]})
+
+
+@receiver(booking_status_changed, dispatch_uid="distribution-confirmation-message")
+def send_confirmation(sender, booking, from_status, to_status, actor, **kwargs):
+    """The first of the event's three messages: right after allocation is confirmed."""
+    if to_status == BookingStatus.ALLOCATED:
+        from .guestlists import messages
+
+        try:
+            messages.send_confirmation(booking)
+        except Exception:  # a message problem must never undo the allocation
+            log.exception("Confirmation message for booking %s could not be queued", booking.pk)

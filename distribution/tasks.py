@@ -20,3 +20,11 @@ def send_name_reminders() -> int:
     from .guestlists import reminders
 
     return reminders.send_due()
+
+
+@shared_task(name="distribution.tasks.send_event_messages", ignore_result=True)
+def send_event_messages() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): pre-event logistics messages now due, each once per recipient."""
+    from .guestlists import messages
+
+    return messages.send_due_logistics()

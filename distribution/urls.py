@@ -15,4 +15,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views.ticket, name="ticket"),
     path("tickets/<int:ticket_id>/resend/", views.resend_ticket, name="resend-ticket"),
     path("guest-names/", console.follow_up, name="guest-names"),
+    path("events/<int:event_id>/messages/", console.event_messages, name="event-messages"),
+    path("events/<int:event_id>/guest-names/", console.deadlines, name="name-deadlines"),
+    path("events/<int:event_id>/messages/<str:kind>/", console.event_messages, name="event-message"),
 ]

@@ -17,8 +17,8 @@ from eventchain.roles import capability_required
 from tickets import queries as ticket_queries
 
 from . import queries
-from .guestlists import services as guestlists
 from .forms import DistributeForm
+from .guestlists import services as guestlists
 from .models import DeliveryMessage
 from .services import sending
 

@@ -168,6 +168,7 @@ CELERY_BEAT_SCHEDULE = {
     "finance-process-ledger-webhooks": {"task": "finance.tasks.process_pending_webhooks", "schedule": 60.0},
     "allocation-release-expired-holds": {"task": "allocation.tasks.release_expired_holds", "schedule": 60.0},
     "distribution-name-reminders": {"task": "distribution.tasks.send_name_reminders", "schedule": 3600.0},
+    "distribution-event-messages": {"task": "distribution.tasks.send_event_messages", "schedule": 3600.0},
 }
 
 CACHES = {

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from buyers import services as buyer_services
 from buyers.models import Booking
+from distribution.guestlists import messages as guest_messages
 from eventchain import audit
 from eventchain.catalogue import services as catalogue_services
 from eventchain.errors import NotFound, StateConflict
@@ -40,6 +41,9 @@ def close_event_attendance(*, actor, event_id: int, now=None) -> dict:
         _note_bookings(event)
         sent = outcomes.record_event_outcomes(event=event, actor=actor)
         admitted = Attendance.objects.filter(event=event, status=Attendance.Status.ADMITTED).count()
+        guest_messages.send_follow_ups(  # lane 06: attendee / no-show follow-up, if staff saved its wording
+            event_id=event.pk, attended_ticket_ids=Attendance.objects.filter(
+                event=event, status=Attendance.Status.ADMITTED).values_list("ticket_id", flat=True))
         summary = {"admitted": admitted, "no_show": no_shows, "bookings_closed": closed, "outcomes": sent}
         audit.record(actor, "attendance.closed",
                      f"Attendance of {event.code} closed: {admitted} admitted, {no_shows} no-shows", target=event,

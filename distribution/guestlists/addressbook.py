@@ -1,7 +1,7 @@
 """A buyer's guest address book: everyone they have named, one entry per email (case-insensitive)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -20,7 +20,15 @@ class Entry:
     this_season: int
 
 
-def _collapse(rows, season: int) -> list[Entry]:
+SEASON = timedelta(days=365)
+
+
+def _season_start() -> datetime:
+    """A season is the past twelve months and everything booked ahead."""
+    return timezone.now() - SEASON
+
+
+def _collapse(rows, season: datetime) -> list[Entry]:
     entries: dict[str, Entry] = {}
     seen_bookings: dict[str, set] = {}
     for row in rows:  # newest first: the latest details win
@@ -29,25 +37,25 @@ def _collapse(rows, season: int) -> list[Entry]:
         if entry is None:
             entry = entries[key] = Entry(row["name"], key, row["phone"], row["requirements"], row["created_at"], 0)
             seen_bookings[key] = set()
-        if row["booking__event__starts_at"].year == season and row["booking_id"] not in seen_bookings[key]:
+        if row["booking__event__starts_at"] >= season and row["booking_id"] not in seen_bookings[key]:
             seen_bookings[key].add(row["booking_id"])
             entry.this_season += 1
     return list(entries.values())
 
 
-def _rows(buyer: Buyer, extra: Q = Q()):
-    return (Guest.objects.filter(extra, booking__buyer=buyer).exclude(email="").order_by("-created_at", "-id")
+def _rows(buyer: Buyer, extra: Q | None = None):
+    return (Guest.objects.filter(extra or Q(), booking__buyer=buyer).exclude(email="").order_by("-created_at", "-id")
             .values("name", "email", "phone", "requirements", "created_at", "booking_id", "booking__event__starts_at"))
 
 
 def entries(buyer: Buyer) -> list[Entry]:
-    """Everyone with an email this buyer has named; "this season" counts bookings for events this year."""
-    return sorted(_collapse(_rows(buyer), timezone.now().year), key=lambda e: e.name.lower())
+    """Everyone with an email this buyer has named; "this season": bookings for events in the past year or ahead."""
+    return sorted(_collapse(_rows(buyer), _season_start()), key=lambda e: e.name.lower())
 
 
 def search(buyer: Buyer, query: str, limit: int = 10) -> list[Entry]:
     query = query.strip()
     if not query:
         return []
-    found = _collapse(_rows(buyer, Q(name__icontains=query) | Q(email__icontains=query)), timezone.now().year)
+    found = _collapse(_rows(buyer, Q(name__icontains=query) | Q(email__icontains=query)), _season_start())
     return sorted(found, key=lambda e: e.last_invited, reverse=True)[:limit]

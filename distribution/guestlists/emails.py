@@ -40,8 +40,9 @@ def _reminder_email(message: DeliveryMessage) -> Composition:
     event = booking.event
     tickets = list(Ticket.objects.filter(booking=booking).select_related("guest").order_by(
         "manifest_line_id", "seat_index", "id"))
-    labels = services.ticket_labels(tickets, booking.buyer.name)
-    unnamed = [{"label": labels[t.pk], "place": t.place} for t in tickets if not t.guest_id and not t.revoked]
+    labels = services.ticket_labels(tickets, booking)
+    unnamed = [{"label": labels[t.pk], "place": t.place} for t in tickets
+               if not t.guest_id and not t.revoked and t.package_id == booking.package_id]
     context = {
         "message": message, "booking": booking, "event": event, "count": count,
         "due": timezone.localtime(limits.names_due_at, event.tz) if limits.names_due_at else None,
@@ -51,6 +52,23 @@ def _reminder_email(message: DeliveryMessage) -> Composition:
     return Composition(compose._message(message, "distribution/email/name_reminder", context))
 
 
+def _event_message_email(message: DeliveryMessage) -> Composition:
+    """The body was rendered from staff's template when queued; the tickets' links are current."""
+    body = message.context.get("body")
+    if not body:
+        raise NothingToSend("The message has no body.")
+    tickets = list(message.tickets.filter(status__in=services.LIVE).select_related("event").order_by(
+        "manifest_line_id", "seat_index", "id"))
+    rows = [{"number": t.number, "place": t.place, "pdf_url": links.ticket_file_url(message.pk, t, "pdf")}
+            for t in tickets]
+    booking = message.booking
+    context = {"message": message, "body": body, "tickets": rows, "support": support(), "pixel_url": "",
+               "event": booking.event if booking else None, "recipient_name": message.recipient_name}
+    return Composition(compose._message(message, "distribution/email/event_message", context),
+                       ticket_ids=[t.pk for t in tickets])
+
+
 def register() -> None:
     compose.COMPOSERS[MessageKind.CLAIM_LINK] = _claim_link_email
     compose.COMPOSERS[MessageKind.NAME_REMINDER] = _reminder_email
+    compose.COMPOSERS[MessageKind.EVENT_MESSAGE] = _event_message_email

@@ -18,3 +18,26 @@ class ClaimForm(forms.Form):
                             widget=forms.TextInput(attrs={"autocomplete": "tel"}))
     dietary = forms.CharField(label="Dietary needs", required=False, max_length=140)
     accessibility = forms.CharField(label="Accessibility needs", required=False, max_length=140)
+
+
+class EventMessageForm(forms.Form):
+    subject = forms.CharField(label="Subject", max_length=300)
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 9}),
+                           help_text="Placeholders: {{ name }}, {{ event }}, {{ reference }}, {{ venue }}, {{ starts }}, "
+                                     "{{ package }}, {{ headcount }}, {{ entitlements }}, {{ tickets }}, {{ buyer }}.")
+    days_before = forms.IntegerField(label="Days before the event (logistics)", min_value=0, max_value=60, initial=3)
+
+
+class DeadlineForm(forms.Form):
+    """Times are entered in the venue's zone (the view makes them aware)."""
+
+    names_due_at = forms.DateTimeField(label="Names due by", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                       input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    cutoff_at = forms.DateTimeField(label="Guest list closes (cut-off)",
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+
+    def __init__(self, *args, optional: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = not optional

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from buyers.models import Booking
-from eventchain.models import Event
+from eventchain.models import Event, Package
 from tickets.models import Ticket
 
 
@@ -83,3 +83,50 @@ class ReminderSent(models.Model):
 
     def __str__(self):
         return f"{self.booking_id}: {self.days_before} days before"
+
+
+class EventMessage(models.Model):
+    """Staff's wording of one of an event's three messages; a package row overrides the event's (VIP content)."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Confirmation after allocation"
+        LOGISTICS = "logistics", "Pre-event logistics"
+        FOLLOWUP_ATTENDED = "followup_attended", "Follow-up to attendees"
+        FOLLOWUP_NO_SHOW = "followup_no_show", "Follow-up to no-shows"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="guest_messages")
+    package = models.ForeignKey(Package, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    days_before = models.PositiveSmallIntegerField(default=3, help_text="Logistics: days before the event.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "kind", "package"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind"], condition=Q(package__isnull=True),
+                                    name="one_event_message_per_kind"),
+            models.UniqueConstraint(fields=["event", "kind", "package"], condition=Q(package__isnull=False),
+                                    name="one_package_message_per_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} {self.kind}"
+
+
+class EventMessageSent(models.Model):
+    """One of the three messages went to one recipient of a booking; the unique row sends it once."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="event_messages_sent")
+    kind = models.CharField(max_length=20, choices=EventMessage.Kind.choices)
+    recipient_email = models.EmailField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [models.UniqueConstraint(fields=["booking", "kind", "recipient_email"],
+                                               name="one_event_message_per_recipient")]
+
+    def __str__(self):
+        return f"{self.booking_id} {self.kind} → {self.recipient_email}"

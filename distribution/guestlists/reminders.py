@@ -7,7 +7,7 @@ recorded as not sent so they never go out afterwards.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from buyers.models import Booking
@@ -26,9 +26,11 @@ FINISHED = (BookingStatus.CANCELLED, BookingStatus.CLOSED, BookingStatus.DRAFT)
 def _candidates(now):
     """Open bookings for future events that have a name deadline (the event's or their own)."""
     return (
-        Booking.objects.exclude(status__in=FINISHED).select_related("event", "buyer")
+        Booking.objects.exclude(status__in=FINISHED)
+        .select_related("event", "event__venue", "buyer", "package", "event__name_policy", "name_override")
         .filter(Q(event__name_policy__isnull=False) | Q(name_override__names_due_at__isnull=False),
                 event__starts_at__gt=now)
+        .annotate(guest_total=Count("guests", distinct=True))
         .order_by("event__starts_at", "id")
     )
 
@@ -77,7 +79,7 @@ def follow_up_queue(now=None):
     """Bookings past their name deadline with names still missing, for the sales agents."""
     now = now or timezone.now()
     rows = []
-    for booking in _candidates(now).select_related("package"):
+    for booking in _candidates(now):
         limits = services.deadlines(booking)
         if limits.names_due_at is None or now < limits.names_due_at:
             continue

@@ -44,14 +44,23 @@ def placeholder(position: int, total: int, buyer_name: str) -> str:
     return f"Guest {position} of {total} — {buyer_name}"
 
 
-def ticket_labels(tickets: list[Ticket], buyer_name: str) -> dict[int, str]:
-    """Each ticket's guest name, or its placeholder by position among the booking's unrevoked tickets."""
-    live = [ticket for ticket in tickets if ticket.status != TicketStatus.REVOKED]
+def ticket_labels(tickets: list[Ticket], booking: Booking) -> dict[int, str]:
+    """Each ticket's guest name, or a placeholder: "Guest n of <headcount>" for the booking's own package in
+    ticket order (revoked ones skipped); comp passes of another package (parking) are "Extra pass"."""
     labels = {}
-    for position, ticket in enumerate(live, start=1):
-        labels[ticket.pk] = ticket.guest.name if ticket.guest_id else placeholder(position, len(live), buyer_name)
+    position = 0
+    buyer_name = booking.buyer.name
     for ticket in tickets:
-        labels.setdefault(ticket.pk, ticket.guest.name if ticket.guest_id else "—")
+        own = ticket.package_id == booking.package_id and ticket.status != TicketStatus.REVOKED
+        position += own
+        if ticket.guest_id:
+            labels[ticket.pk] = ticket.guest.name
+        elif own:
+            labels[ticket.pk] = placeholder(position, booking.headcount, buyer_name)
+        elif ticket.status == TicketStatus.REVOKED:
+            labels[ticket.pk] = "—"
+        else:
+            labels[ticket.pk] = f"Extra pass — {buyer_name}"
     return labels
 
 
@@ -70,7 +79,9 @@ class NameCount:
 
 def name_count(booking: Booking) -> NameCount:
     """Named guests against the booking's headcount (tickets are issued whether named or not)."""
-    named = Guest.objects.filter(booking=booking).count()
+    named = getattr(booking, "guest_total", None)  # annotated by list queries
+    if named is None:
+        named = Guest.objects.filter(booking=booking).count()
     return NameCount(min(named, booking.headcount), booking.headcount)
 
 
@@ -85,9 +96,15 @@ class Deadlines:
         return self.cutoff_at is not None and (now or timezone.now()) >= self.cutoff_at
 
 
+def _loaded(instance, name: str, query):
+    """A reverse one-to-one already fetched by select_related, else a fresh query (never a stale cache)."""
+    cache = instance._state.fields_cache
+    return cache[name] if name in cache else query.first()
+
+
 def deadlines(booking: Booking) -> Deadlines:
-    policy = EventNamePolicy.objects.filter(event_id=booking.event_id).first()
-    override = BookingNameOverride.objects.filter(booking_id=booking.pk).first()
+    policy = _loaded(booking.event, "name_policy", EventNamePolicy.objects.filter(event_id=booking.event_id))
+    override = _loaded(booking, "name_override", BookingNameOverride.objects.filter(booking_id=booking.pk))
     due = (override and override.names_due_at) or (policy and policy.names_due_at) or None
     cutoff = (override and override.cutoff_at) or (policy and policy.cutoff_at) or None
     return Deadlines(due, cutoff)
@@ -299,6 +316,9 @@ def redeem_claim(*, token: str, ticket_number: str, values: dict, ip: str | None
 
 def booking_summary(booking: Booking, tickets: list[Ticket]) -> dict:
     """What the portal and console booking pages show: placeholders, names missing, deadline, cut-off."""
+    from .engagement import booking_engagement
+
     limits = deadlines(booking)
-    return {"placeholders": ticket_labels(tickets, booking.buyer.name), "names": name_count(booking),
-            "name_deadlines": limits, "guest_list_frozen": limits.frozen()}
+    return {"placeholders": ticket_labels(tickets, booking), "names": name_count(booking),
+            "name_deadlines": limits, "guest_list_frozen": limits.frozen(),
+            "engagement": booking_engagement(booking.pk)}

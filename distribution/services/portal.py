@@ -184,7 +184,6 @@ class UploadResult:
 def upload_guests(*, buyer: Buyer, booking_id, filename: str, data: bytes, actor) -> UploadResult:
     """Replace the guest list from a CSV/XLSX file. Stored raw first; all rows apply, or none."""
     booking = _booking(buyer, booking_id)
-    guestlists.ensure_open(booking, actor)
     upload = GuestUpload.objects.create(booking=booking, buyer=buyer, uploaded_by=str(actor)[:254],
                                         filename=(filename or "upload")[:200], content=data)
     parsed = uploads.parse(filename or "", data)
@@ -193,6 +192,7 @@ def upload_guests(*, buyer: Buyer, booking_id, filename: str, data: bytes, actor
         errors.append({"row": None, "field": None, "message": "The file has a header but no guests."})
     if not errors:
         try:
+            guestlists.ensure_open(booking, actor)  # after the cut-off: refused, shown like any other problem
             ticket_services.set_guest_list(booking_id=booking.pk, guests=parsed.rows, actor=actor)
         except ValidationFailed as exc:
             for error in exc.errors:

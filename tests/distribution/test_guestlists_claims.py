@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from buyers.models import Contact
@@ -46,7 +47,7 @@ def test_unnamed_tickets_carry_placeholders_and_the_booking_counts_missing_names
     booking, client = signed_in("BOX-8", guests=1)
     tickets = list(Ticket.objects.filter(booking=booking).select_related("guest")
                    .order_by("manifest_line_id", "seat_index"))
-    labels = services.ticket_labels(tickets, booking.buyer.name)
+    labels = services.ticket_labels(tickets, booking)
     assert labels[tickets[0].pk] == "Guest 1"  # the named guest's own name
     assert labels[tickets[2].pk] == f"Guest 3 of 8 — {booking.buyer.name}"
     count = services.name_count(booking)
@@ -55,6 +56,16 @@ def test_unnamed_tickets_carry_placeholders_and_the_booking_counts_missing_names
     page = client.get(f"/portal/bookings/{booking.pk}/").content.decode()
     assert "7 of 8 names missing" in page
     assert f"Guest 8 of 8 — {booking.buyer.name}" in page
+
+
+def test_comp_passes_of_another_package_are_extra_passes_not_missing_names(booking_for):
+    booking = booking_for("BOX-8", extra_lines=[("PARKING", 2)])
+    tickets = list(Ticket.objects.filter(booking=booking).select_related("guest")
+                   .order_by("manifest_line_id", "seat_index"))
+    labels = [services.ticket_labels(tickets, booking)[t.pk] for t in tickets]
+    assert len(tickets) == 10 and str(services.name_count(booking)) == "8 of 8 names missing"
+    assert labels[7] == f"Guest 8 of 8 — {booking.buyer.name}"
+    assert labels[8:] == [f"Extra pass — {booking.buyer.name}"] * 2
 
 
 # Claim links --------------------------------------------------------------------------------------
@@ -193,6 +204,10 @@ def test_after_cutoff_only_staff_change_the_list_and_it_is_audited(signed_in, ma
     claimed = client.post(local_path(url), _claim_values(seat))
     assert claimed.status_code == 409 and "closed" in claimed.content.decode()
     assert "The guest list closed" in portal.get(f"/portal/bookings/{booking.pk}/").content.decode()
+    upload = portal.post(f"/portal/bookings/{booking.pk}/guests/upload/", {
+        "file": SimpleUploadedFile("late.csv", b"name,email,phone,requirements\nLate Upload,,,\n", "text/csv")})
+    assert upload.status_code == 422 and "closed on" in upload.content.decode()
+    assert not Guest.objects.filter(name="Late Upload").exists()
 
     from distribution.services import portal as portal_services
 

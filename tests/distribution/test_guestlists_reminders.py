@@ -92,3 +92,38 @@ def test_follow_up_queue_lists_bookings_past_the_deadline_with_names_missing(boo
     body = page.content.decode()
     assert late.reference in body and "6 of 8 names missing" in body and done.reference not in body
     assert timezone.now()  # clock restored
+
+
+def test_staff_set_the_event_deadline_and_a_booking_override_in_venue_time(booking_for, staff_client):
+    booking = booking_for("BOX-8")
+    event = booking.event
+    client = staff_client("sales")
+    url = f"/console/distribution/events/{event.pk}/guest-names/"
+    bad = client.post(url, {"names_due_at": "2026-12-10T17:00", "cutoff_at": "2026-12-01T17:00"})
+    assert bad.status_code == 422 and not services.deadlines(booking).names_due_at
+    assert client.post(url, {"names_due_at": "2026-12-10T17:00", "cutoff_at": "2026-12-12T09:00"}).status_code == 200
+    limits = services.deadlines(booking)
+    assert timezone.localtime(limits.names_due_at, event.tz).strftime("%Y-%m-%d %H:%M") == "2026-12-10 17:00"
+    override = client.post(f"{url}?booking={booking.pk}", {"names_due_at": "", "cutoff_at": "2026-12-20T09:00"})
+    assert override.status_code == 200
+    limits = services.deadlines(booking)
+    assert timezone.localtime(limits.cutoff_at, event.tz).strftime("%Y-%m-%d %H:%M") == "2026-12-20 09:00"
+    assert timezone.localtime(limits.names_due_at, event.tz).strftime("%d") == "10"  # still the event's
+    assert staff_client("reporting").get(url).status_code == 403
+
+
+def test_follow_up_page_queries_stay_flat(booking_for, make_staff, staff_client, django_assert_max_num_queries):
+    staff = make_staff("ticketing")
+    first = booking_for("BOX-8", guests=1)
+    due = first.event.starts_at - timedelta(days=10)
+    _policy(first, staff, due)
+    with time_machine.travel(due + timedelta(hours=1), tick=False):
+        client = staff_client("sales")  # signed in at the travelled time, so the session is fresh
+        client.get("/console/distribution/guest-names/")  # warm the session
+        with django_assert_max_num_queries(8):
+            assert client.get("/console/distribution/guest-names/").status_code == 200
+        for _ in range(4):
+            booking_for("BOX-8", guests=2)
+        with django_assert_max_num_queries(8):
+            page = client.get("/console/distribution/guest-names/")
+    assert page.content.decode().count("6 of 8 names missing") == 4

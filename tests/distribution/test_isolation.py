@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 
 from buyers.models import Contact
+from distribution.guestlists import services as guestlists
 from distribution.models import DeliveryMessage
 from distribution.portal import urls as portal_urls
 from eventchain.api.root import api as ninja_api
@@ -16,8 +17,8 @@ from eventchain.models import Job
 from tickets.models import Guest, Ticket
 
 pytestmark = pytest.mark.django_db
-TOKEN_ROUTES = {"link", "open-pixel", "tracked-file", "google-wallet-callback"}  # signed, not session-scoped
-UNSCOPED = {"home", "login", "logout", "invoices"}
+TOKEN_ROUTES = {"link", "open-pixel", "tracked-file", "google-wallet-callback", "claim"}  # not session-scoped
+UNSCOPED = {"home", "login", "logout", "invoices", "address-book"}
 
 
 @pytest.fixture
@@ -30,7 +31,11 @@ def two_buyers(booking_for, make_invoice, portal_client, smtp, django_capture_on
     job = Job.objects.get(pk=response.json()["job"])
     invoice = make_invoice(mine)
     ticket = Ticket.objects.filter(booking=mine, guest__isnull=False).first()
+    claim_link, _ = guestlists.create_claim_link(buyer=mine.buyer, actor="contact:ana@alpha.example",
+                                                 ticket_id=Ticket.objects.filter(booking=mine, guest__isnull=True)
+                                                 .first().pk)
     return {
+        "claim_link": claim_link,
         "booking": mine, "ticket": ticket, "guest": Guest.objects.filter(booking=mine).first(), "job": job,
         "invoice": invoice, "message": DeliveryMessage.objects.filter(booking=mine).first(),
         "intruder": portal_client(Contact.objects.get(email="bo@beta.example")), "theirs": theirs,
@@ -63,7 +68,7 @@ def test_every_portal_url_with_another_buyers_session_is_404(two_buyers):
     data, client = two_buyers, two_buyers["intruder"]
     before = _state(data)
     values = {"booking_id": data["booking"].pk, "ticket_id": data["ticket"].pk, "guest_id": data["guest"].pk,
-              "job_id": data["job"].pk, "invoice_id": data["invoice"].pk}
+              "job_id": data["job"].pk, "invoice_id": data["invoice"].pk, "link_id": data["claim_link"].pk}
     walked = set()
     for name, route in _portal_patterns():
         if name in TOKEN_ROUTES:

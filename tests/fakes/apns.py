@@ -17,6 +17,7 @@ class FakeApns:
         self.pushes: list[dict] = []
         self.answers: dict[str, tuple[int, str]] = {}
         self.refused: list[str] = []  # TLS handshakes that failed, e.g. no or untrusted client certificate
+        self.refusal = threading.Event()  # set once a handshake is refused (the client may see it first)
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.load_cert_chain(server_cert, server_key)
         self._context.load_verify_locations(client_ca)
@@ -50,6 +51,7 @@ class FakeApns:
             sock = self._context.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError) as exc:
             self.refused.append(str(exc))
+            self.refusal.set()
             raw.close()
             return
         subject = dict(pair[0] for pair in sock.getpeercert()["subject"])

@@ -68,4 +68,5 @@ def test_apns_refuses_a_connection_without_the_pass_certificate(apns_server, set
     with httpx.Client(http2=True, verify=context, base_url=apns_server.url) as anonymous, \
             pytest.raises(httpx.TransportError):
         anonymous.post("/3/device/a1b2c3", content=b"{}")
-    assert apns_server.refused and not apns_server.pushes
+    assert apns_server.refusal.wait(timeout=10), "the server refused the handshake"
+    assert not apns_server.pushes
