@@ -100,7 +100,7 @@ def ticket_fields(ticket: Ticket, package: pdf_design.PackageFacts | None = None
         )
     return pdf_design.TicketFields(
         number=ticket.number, code=ticket.code, package=package,
-        guest_name=guest.name if guest else "", area=ticket.area, unit=ticket.unit_label, seat=ticket.seat_label,
+        guest_name=guest.name if guest else ticket.placeholder, area=ticket.area, unit=ticket.unit_label, seat=ticket.seat_label,
         requirements=guest.requirements if guest else "",
     )
 
@@ -133,7 +133,7 @@ def pass_content(ticket: Ticket, design: pdf_design.Design) -> apple.PassContent
         starts_at=_local(event.starts_at, event),
         ends_at=_local(event.ends_at, event),
         expires_at=_local(expires, event),
-        guest_name=guest.name if guest else "",
+        guest_name=guest.name if guest else ticket.placeholder,
         area=ticket.area, unit=ticket.unit_label, seat=ticket.seat_label,
         package_name=ticket.package.name,
         entitlements=tuple(str(item) for item in ticket.entitlements),
@@ -152,7 +152,7 @@ def google_object_content(ticket: Ticket) -> google.TicketObjectContent:
     valid_until = ticket.valid_until or event.ends_at + VALIDITY_AFTER_END
     return google.TicketObjectContent(
         event_code=event.code, ticket_number=ticket.number, code=ticket.code,
-        guest_name=ticket.guest.name if ticket.guest else "", area=ticket.area, unit=ticket.unit_label,
+        guest_name=ticket.holder_name, area=ticket.area, unit=ticket.unit_label,
         seat=ticket.seat_label, package_name=ticket.package.name, valid_from=valid_from, valid_until=valid_until,
         state=google.EXPIRED if ticket.revoked else google.ACTIVE,
     )

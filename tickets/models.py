@@ -137,6 +137,8 @@ class Ticket(models.Model):
     comp = models.BooleanField(default=False)
     entitlements = models.JSONField(default=list, blank=True)
     guest = models.ForeignKey(Guest, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    # Printed while the seat has no guest, so tickets can be issued and counted before names arrive.
+    placeholder = models.CharField(max_length=250, blank=True, help_text='e.g. "Guest 3 of 10 — Acme Mining".')
     generation = models.PositiveIntegerField(default=1)
     code = models.CharField(max_length=200, blank=True)
     valid_from = models.DateTimeField(null=True, blank=True, help_text="The current code's validity window.")
@@ -164,6 +166,11 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def holder_name(self) -> str:
+        """The guest's name, or the placeholder while the seat is unnamed."""
+        return self.guest.name if self.guest_id else self.placeholder
 
     @property
     def revoked(self) -> bool:

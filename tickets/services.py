@@ -259,12 +259,35 @@ def stage_tickets(*, booking_id, actor=None, channel: str | None = None) -> list
                 ))
         if new:
             Ticket.objects.bulk_create(new, batch_size=500)
+            _label_placeholders(booking)
         _auto_assign(booking)
         _sign_missing(booking)
         if new:
             audit.record(actor, "tickets.staged", f"Staged {len(new)} tickets for {booking.reference}",
                          target=booking, data={"manifest_version": manifest.version, "created": len(new)})
     return list(Ticket.objects.filter(booking=booking).order_by("id").values_list("pk", flat=True))
+
+
+def placeholder_labels(booking: Booking, tickets: list[Ticket]) -> dict[int, str]:
+    """ "Guest n of <headcount> — Buyer" for the booking's own package in ticket order; other passes
+    (a comp parking pass, say) are "Extra pass — Buyer"."""
+    labels, position = {}, 0
+    for ticket in tickets:
+        if ticket.package_id == booking.package_id:
+            position += 1
+            labels[ticket.pk] = f"Guest {position} of {booking.headcount} — {booking.buyer.name}"
+        else:
+            labels[ticket.pk] = f"Extra pass — {booking.buyer.name}"
+    return labels
+
+
+def _label_placeholders(booking: Booking) -> None:
+    tickets = list(Ticket.objects.filter(booking=booking).exclude(status=TicketStatus.REVOKED).order_by("id"))
+    labels = placeholder_labels(booking, tickets)
+    changed = [t for t in tickets if t.placeholder != labels[t.pk]]
+    for ticket in changed:
+        ticket.placeholder = labels[ticket.pk]
+    Ticket.objects.bulk_update(changed, ["placeholder"], batch_size=500)
 
 
 def _sign(ticket: Ticket, key: SigningKey, now: datetime, design: TicketDesign | None = None) -> TicketCode:

@@ -78,8 +78,22 @@ def test_fast_and_full_renders_show_the_same_ticket(issued):
     [(fast_image, fast_text)] = pages(layer.ticket_pdf(fields))
     [(full_image, full_text)] = pages(pdf.render_full_pdf(design, [fields]))
     assert decoded(fast_image) == decoded(full_image) == [ticket.code]
-    for word in (ticket.number, ticket.unit_label, "Guest to be named", "Your hospitality"):
+    for word in (ticket.number, ticket.unit_label, "Guest 1 of 8", "Your hospitality"):
         assert word in fast_text and word in full_text
+
+
+def test_unnamed_tickets_print_a_placeholder_until_a_guest_is_named(issued, make_staff):
+    booking = issued("BOX-8", extra_lines=[("PARKING", 1)])
+    tickets = list(Ticket.objects.filter(booking=booking).order_by("id"))
+    placeholders = [ticket.placeholder for ticket in tickets]
+    buyer = booking.buyer.name
+    assert placeholders == [f"Guest {n} of 8 — {buyer}" for n in range(1, 9)] + [f"Extra pass — {buyer}"]
+    third = Ticket.objects.select_related("event", "event__venue", "guest", "package").get(pk=tickets[2].pk)
+    [(_, text)] = pages(downloads.ticket_pdf(third).read_bytes())
+    assert f"Guest 3 of 8 — {buyer}" in text
+    name_guests(booking, make_staff("ticketing"), ["Penelope Featherstonehaugh"])
+    named = Ticket.objects.select_related("guest").get(booking=booking, guest__isnull=False)
+    assert named.holder_name == "Penelope Featherstonehaugh"
 
 
 def test_booking_pdf_has_a_page_per_live_ticket(api, issued):
