@@ -175,6 +175,8 @@ class GuestUpload(models.Model):
 
 
 from .guestlists.models import (  # noqa: E402, F401
+    AddressBookEntry,
+    AddressBookInvitation,
     BookingNameOverride,
     ClaimLink,
     EventMessage,

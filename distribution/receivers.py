@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from buyers.signals import booking_status_changed
 from eventchain.lifecycle import BookingStatus
-from tickets.models import AppleRegistration, TicketStatus
+from tickets.models import AppleRegistration, Guest, TicketStatus
 from tickets.signals import ticket_reissued
 
 from .models import TrackingKind
@@ -21,6 +21,14 @@ def resend_reissued(sender, ticket, previous_generation, actor, **kwargs):
     """A ticket already sent is re-sent with its new code; one never sent goes out with the booking."""
     if ticket.status == TicketStatus.SENT:
         sending.queue_ticket_resend(ticket=ticket, actor=actor, reason="reissued")
+
+
+@receiver(post_save, sender=Guest, dispatch_uid="distribution-address-book")
+def remember_named_guest(sender, instance: Guest, **kwargs):
+    """Every guest named with an email joins the buyer's address book, and stays after list edits."""
+    from .guestlists import addressbook
+
+    addressbook.remember(instance)
 
 
 @receiver(post_save, sender=AppleRegistration, dispatch_uid="distribution-track-apple-wallet")

@@ -130,3 +130,35 @@ class EventMessageSent(models.Model):
 
     def __str__(self):
         return f"{self.booking_id} {self.kind} → {self.recipient_email}"
+
+
+class AddressBookEntry(models.Model):
+    """Everyone a buyer has ever named, one row per email (lower-cased), kept when guest lists change."""
+
+    buyer = models.ForeignKey("buyers.Buyer", on_delete=models.CASCADE, related_name="address_book")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40, blank=True)
+    requirements = models.TextField(blank=True)
+    last_invited_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["buyer", "email"], name="address_book_email_per_buyer")]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class AddressBookInvitation(models.Model):
+    """One booking a person from the address book was named on (counts invitations per season)."""
+
+    entry = models.ForeignKey(AddressBookEntry, on_delete=models.CASCADE, related_name="invitations")
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    invited_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "booking"], name="address_book_invitation_once")]
+
+    def __str__(self):
+        return f"{self.entry_id} on booking {self.booking_id}"

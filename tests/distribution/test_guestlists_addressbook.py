@@ -55,3 +55,15 @@ def test_search_as_you_type_is_scoped_to_the_signed_in_buyer(booking_for, portal
     assert client.get("/portal/address-book/", {"q": "robin", "booking": theirs.pk}).status_code == 404
     assert "Invite someone from before" in client.get(f"/portal/bookings/{mine.pk}/").content.decode()
     assert addressbook.search(mine.buyer, "") == []
+
+
+def test_people_stay_in_the_address_book_after_the_guest_list_changes(booking_for, make_staff):
+    booking = booking_for("BOX-8")
+    staff = make_staff("ticketing")
+    ticket_services.set_guest_list(booking_id=booking.pk, actor=staff,
+                                   guests=[{"name": "Kim Early", "email": "kim@client.example"}])
+    ticket_services.set_guest_list(booking_id=booking.pk, actor=staff,
+                                   guests=[{"name": "Sol Later", "email": "sol@client.example"}])
+    assert not Guest.objects.filter(booking=booking, email="kim@client.example").exists()
+    emails = {entry.email: entry.this_season for entry in addressbook.entries(booking.buyer)}
+    assert emails == {"kim@client.example": 1, "sol@client.example": 1}
