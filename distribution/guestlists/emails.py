@@ -40,7 +40,7 @@ def _reminder_email(message: DeliveryMessage) -> Composition:
     event = booking.event
     tickets = list(Ticket.objects.filter(booking=booking).select_related("guest").order_by(
         "manifest_line_id", "seat_index", "id"))
-    labels = services.ticket_labels(tickets, booking)
+    labels = services.ticket_labels(tickets)
     unnamed = [{"label": labels[t.pk], "place": t.place} for t in tickets
                if not t.guest_id and not t.revoked and t.package_id == booking.package_id]
     context = {

@@ -39,29 +39,13 @@ def _hash(token: str) -> str:
 
 # Placeholders -------------------------------------------------------------------------------------
 
-def placeholder(position: int, total: int, buyer_name: str) -> str:
-    """What an unnamed ticket shows: "Guest 3 of 10 — Acme Mining"."""
-    return f"Guest {position} of {total} — {buyer_name}"
-
-
-def ticket_labels(tickets: list[Ticket], booking: Booking) -> dict[int, str]:
-    """Each ticket's guest name, or a placeholder: "Guest n of <headcount>" for the booking's own package in
-    ticket order (revoked ones skipped); comp passes of another package (parking) are "Extra pass"."""
-    labels = {}
-    position = 0
-    buyer_name = booking.buyer.name
-    for ticket in tickets:
-        own = ticket.package_id == booking.package_id and ticket.status != TicketStatus.REVOKED
-        position += own
-        if ticket.guest_id:
-            labels[ticket.pk] = ticket.guest.name
-        elif own:
-            labels[ticket.pk] = placeholder(position, booking.headcount, buyer_name)
-        elif ticket.status == TicketStatus.REVOKED:
-            labels[ticket.pk] = "—"
-        else:
-            labels[ticket.pk] = f"Extra pass — {buyer_name}"
-    return labels
+def ticket_labels(tickets: list[Ticket]) -> dict[int, str]:
+    """Each ticket's guest name, or the placeholder the tickets lane stored when it staged the ticket
+    ("Guest 3 of 10 — Acme Mining", "Extra pass — Acme Mining"); an unnamed revoked ticket shows "—"."""
+    return {
+        ticket.pk: ticket.holder_name if ticket.guest_id or ticket.status != TicketStatus.REVOKED else "—"
+        for ticket in tickets
+    }
 
 
 @dataclass(frozen=True)
@@ -319,6 +303,6 @@ def booking_summary(booking: Booking, tickets: list[Ticket]) -> dict:
     from .engagement import booking_engagement
 
     limits = deadlines(booking)
-    return {"placeholders": ticket_labels(tickets, booking), "names": name_count(booking),
+    return {"placeholders": ticket_labels(tickets), "names": name_count(booking),
             "name_deadlines": limits, "guest_list_frozen": limits.frozen(),
             "engagement": booking_engagement(booking.pk)}

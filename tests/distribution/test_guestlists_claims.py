@@ -47,7 +47,7 @@ def test_unnamed_tickets_carry_placeholders_and_the_booking_counts_missing_names
     booking, client = signed_in("BOX-8", guests=1)
     tickets = list(Ticket.objects.filter(booking=booking).select_related("guest")
                    .order_by("manifest_line_id", "seat_index"))
-    labels = services.ticket_labels(tickets, booking)
+    labels = services.ticket_labels(tickets)
     assert labels[tickets[0].pk] == "Guest 1"  # the named guest's own name
     assert labels[tickets[2].pk] == f"Guest 3 of 8 — {booking.buyer.name}"
     count = services.name_count(booking)
@@ -62,7 +62,7 @@ def test_comp_passes_of_another_package_are_extra_passes_not_missing_names(booki
     booking = booking_for("BOX-8", extra_lines=[("PARKING", 2)])
     tickets = list(Ticket.objects.filter(booking=booking).select_related("guest")
                    .order_by("manifest_line_id", "seat_index"))
-    labels = [services.ticket_labels(tickets, booking)[t.pk] for t in tickets]
+    labels = [services.ticket_labels(tickets)[t.pk] for t in tickets]
     assert len(tickets) == 10 and str(services.name_count(booking)) == "8 of 8 names missing"
     assert labels[7] == f"Guest 8 of 8 — {booking.buyer.name}"
     assert labels[8:] == [f"Extra pass — {booking.buyer.name}"] * 2
