@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from eventchain.api.auth import require, staff_token
+from eventchain.api.auth import needs_capability, require, staff_token
 
 from . import queries, services
 
@@ -55,7 +55,8 @@ class ConfirmOut(Schema):
 
 
 @router.post(
-    "/bookings/{booking_id}/allocate", response=AllocationOut,
+    "/bookings/{booking_id}/allocate",
+    openapi_extra=needs_capability("allocate_stock"), response=AllocationOut,
     summary="Reserve stock for a confirmed booking by the event's rules (comps, holds, overflow) or named units",
 )
 def allocate(request: HttpRequest, booking_id: str, payload: AllocateIn | None = None):
@@ -66,7 +67,8 @@ def allocate(request: HttpRequest, booking_id: str, payload: AllocateIn | None =
     return outcome.as_api()
 
 
-@router.get("/bookings/{booking_id}/allocation", response=AllocationOut,
+@router.get("/bookings/{booking_id}/allocation",
+            openapi_extra=needs_capability("allocate_stock"), response=AllocationOut,
             summary="The stock a booking holds now, and every allocation note on it")
 def allocation(request: HttpRequest, booking_id: str):
     require(request, "allocate_stock")
@@ -78,7 +80,8 @@ def allocation(request: HttpRequest, booking_id: str):
 
 
 @router.post(
-    "/bookings/{booking_id}/confirm-allocation", response=ConfirmOut,
+    "/bookings/{booking_id}/confirm-allocation",
+    openapi_extra=needs_capability("allocate_stock"), response=ConfirmOut,
     summary="Lock the booking's stock into a new manifest version and publish it to finance",
 )
 def confirm_allocation(request: HttpRequest, booking_id: str):

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema
 
-from eventchain.api.auth import require, staff_token
+from eventchain.api.auth import needs_capability, require, staff_token
 from eventchain.errors import NotFound
 
 from . import handoff, handoff_payload, webhook
@@ -56,7 +56,8 @@ def booking_payload(booking) -> dict:
     }
 
 
-@router.get("/bookings/{id}", response=BookingOut, summary="A booking")
+@router.get("/bookings/{id}",
+            openapi_extra=needs_capability("view_buyers"), response=BookingOut, summary="A booking")
 def get_booking(request: HttpRequest, id: str):  # named as in API.md
     require(request, "view_buyers")
     booking = booking_detail(int(id)) if id.isascii() and id.isdigit() and len(id) < 19 else None

@@ -6,7 +6,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from buyers.models import Booking
-from eventchain.api.auth import require, staff_token
+from eventchain.api.auth import needs_capability, require, staff_token
 from eventchain.errors import NotFound
 
 from . import queries
@@ -53,7 +53,8 @@ def _booking(booking_id) -> Booking:
     return booking
 
 
-@router.post("/bookings/{booking_id}/distribute", response={202: JobAccepted},
+@router.post("/bookings/{booking_id}/distribute",
+             openapi_extra=needs_capability("distribute_tickets"), response={202: JobAccepted},
              summary="Email the tickets: one bundle to the primary contact, or one email per guest; a job")
 def distribute(request: HttpRequest, booking_id: str, payload: DistributeIn):
     user = require(request, "distribute_tickets")
@@ -62,7 +63,8 @@ def distribute(request: HttpRequest, booking_id: str, payload: DistributeIn):
     return Status(202, {"job": str(job.pk)})
 
 
-@router.get("/bookings/{booking_id}/deliveries", response=DeliveryListOut,
+@router.get("/bookings/{booking_id}/deliveries",
+            openapi_extra=needs_capability("view_buyers"), response=DeliveryListOut,
             summary="Emails sent about a booking, newest first, with delivery and tracking counts")
 def deliveries(request: HttpRequest, booking_id: str):
     require(request, "view_buyers")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from . import audit
 from .errors import StateConflict
 from .models import OutboxAttempt, OutboxMessage
+from .roles import authorize
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,13 @@ def deliver_now(message_id: int) -> bool:
     return bool(ids)
 
 
-def requeue(*, actor, message_id: int) -> OutboxMessage:
-    """Staff action: give a failed or dead row a fresh set of attempts now."""
+def requeue(*, actor, message_id: int, capability: str = "manage_outbox") -> OutboxMessage:
+    """Staff action: give a failed or dead row a fresh set of attempts now.
+
+    A lane re-queueing its own messages as part of one of its actions names that action's capability
+    (finance's "retry sync" needs manage_invoices, not manage_outbox).
+    """
+    authorize(actor, capability)
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
         if message.status not in {OutboxMessage.Status.FAILED, OutboxMessage.Status.DEAD}:

@@ -35,6 +35,9 @@ CAPABILITIES: dict[str, str] = {
     "view_audit": "Browse the audit log",
     "manage_outbox": "See and re-queue failed outbound messages",
     "manage_api_tokens": "Create and revoke API tokens",
+    "manage_security": "Configure staff sign-in: single sign-on, local passwords and two-factor",
+    "manage_privacy": "Find, export and erase a person's data; run the retention schedule",
+    "review_flags": "Review and release activity that velocity rules held",
 }
 
 ROLES: dict[str, tuple[str, set[str]]] = {
@@ -92,6 +95,26 @@ def require_capability(user, capability: str) -> None:
     """Raise PermissionRefused unless `user` holds `capability`. Services call this too."""
     if not has_capability(user, capability):
         raise PermissionRefused(refusal_message(capability))
+
+
+def authorize(actor, capability: str) -> None:
+    """Services call this first: a staff user must hold `capability`, whatever page or token they came through.
+
+    `actor` is a staff user (any User instance, also AnonymousUser) → PermissionRefused unless the user
+    holds the capability. Anything else is a system channel that authenticated and scoped itself before
+    reaching the service, and is allowed: None/"system" (tasks, beat, migrations), "crm-webhook" (HMAC
+    signature), "ledger-sync" (vendor webhooks and polling), "contact:<email>" (buyer portal sign-in link,
+    limited by `portal_scope` to the contact's buyer), "claim:…" (a guest's signed claim link), "scanner:…" or
+    a gate device (device token, limited to its event), "command:…"/"demo"/"bench" (shell access).
+    Costs no query once the user's permissions are cached on the instance (Django's ModelBackend).
+    """
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    if capability not in CAPABILITIES:
+        raise ValueError(f"Unknown capability '{capability}'")
+    if isinstance(actor, AbstractBaseUser | AnonymousUser):
+        require_capability(actor, capability)
 
 
 def capability_required(capability: str):

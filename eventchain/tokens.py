@@ -10,6 +10,7 @@ from django.utils import timezone
 from . import audit
 from .errors import NotFound, StateConflict, ValidationFailed
 from .models import ApiToken
+from .roles import authorize
 
 TOKEN_PREFIX = "ec_"
 
@@ -20,6 +21,7 @@ def hash_token(raw: str) -> str:
 
 def create_api_token(*, actor, user_email: str, name: str) -> tuple[ApiToken, str]:
     """Return the token row and the plaintext token, which is never stored or shown again."""
+    authorize(actor, "manage_api_tokens")
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("Give the token a name that says where it is used, e.g. 'CRM production'.",
@@ -35,6 +37,7 @@ def create_api_token(*, actor, user_email: str, name: str) -> tuple[ApiToken, st
 
 
 def revoke_api_token(*, actor, token_id: int) -> ApiToken:
+    authorize(actor, "manage_api_tokens")
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
         if token is None:

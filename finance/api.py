@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from eventchain.api.auth import require, staff_token
+from eventchain.api.auth import needs_capability, require, staff_token
 from eventchain.errors import NotFound, PermissionRefused
 from eventchain.money import format_money
 from eventchain.roles import has_capability, refusal_message
@@ -109,7 +109,9 @@ def _invoice(invoice_id: str) -> Invoice:
     return invoice
 
 
-@router.get("/invoices/{id}", response={200: InvoiceOut, 403: ErrorsOut, 404: ErrorsOut}, summary="An invoice")
+@router.get("/invoices/{id}",
+            openapi_extra=needs_capability("manage_invoices", "record_payments"),
+            response={200: InvoiceOut, 403: ErrorsOut, 404: ErrorsOut}, summary="An invoice")
 def get_invoice(request: HttpRequest, id: str):  # noqa: A002 — named as in API.md
     if not (has_capability(request.auth, "manage_invoices") or has_capability(request.auth, "record_payments")):
         raise PermissionRefused(refusal_message("manage_invoices"))
@@ -117,7 +119,7 @@ def get_invoice(request: HttpRequest, id: str):  # noqa: A002 — named as in AP
 
 
 @router.post(
-    "/invoices/{id}/payments",
+    "/invoices/{id}/payments", openapi_extra=needs_capability("record_payments"),
     response={201: InvoiceEnvelope, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut},
     summary="Record a receipt (built-in ledger)",
     description="Partial payments reduce `amount_due`; more than the amount due is refused (422). When the "

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from buyers.models import Booking
-from eventchain.api.auth import require, staff_token
+from eventchain.api.auth import needs_capability, require, staff_token
 from eventchain.errors import NotFound
 from eventchain.models import Event
 
@@ -31,14 +31,17 @@ def _booking(booking_id: str) -> Booking:
     return booking
 
 
-@router.get("/bookings/{booking_id}/report", summary="The buyer's event report for one booking",
+@router.get("/bookings/{booking_id}/report",
+            openapi_extra=needs_capability("view_reports"), summary="The buyer's event report for one booking",
             description=figures.__doc__)
 def booking_report(request: HttpRequest, booking_id: str):
     require(request, "view_reports")
     return figures.booking_report(_booking(booking_id))
 
 
-@router.get("/events/{code}/report", summary="The event-wide report, summed over bookings, with capacity",
+@router.get("/events/{code}/report",
+            openapi_extra=needs_capability("view_reports"),
+            summary="The event-wide report, summed over bookings, with capacity",
             description=figures.__doc__)
 def event_report(request: HttpRequest, code: str):
     require(request, "view_reports")

@@ -13,6 +13,7 @@ from eventchain.catalogue import services as catalogue_services
 from eventchain.errors import NotFound, StateConflict
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Event
+from eventchain.roles import authorize
 from tickets.models import Ticket, TicketStatus
 
 from . import outcomes
@@ -25,6 +26,7 @@ BATCH = 2000
 
 def close_event_attendance(*, actor, event_id: int, now=None) -> dict:
     """Record no-shows, close the event and its distributed bookings, queue the CRM outcomes. Once only."""
+    authorize(actor, "manage_gate")
     now = now or timezone.now()
     with transaction.atomic():
         event = Event.objects.select_for_update().select_related("venue").filter(pk=event_id).first()
@@ -36,7 +38,7 @@ def close_event_attendance(*, actor, event_id: int, now=None) -> dict:
             local_end = event.ends_at.astimezone(event.tz).strftime("%-d %b %Y %H:%M")
             raise StateConflict(f"{event.code} ends at {local_end}; close attendance once it is over.")
         no_shows = _record_no_shows(event)
-        catalogue_services.save_event(actor=actor, event=event, status=Event.Status.CLOSED)
+        catalogue_services.save_event(actor=actor, event=event, status=Event.Status.CLOSED, capability="manage_gate")
         closed = _close_bookings(event, actor)
         _note_bookings(event)
         sent = outcomes.record_event_outcomes(event=event, actor=actor)

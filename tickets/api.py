@@ -8,7 +8,7 @@ from ninja.responses import Status
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from eventchain.api.auth import require, scanner_event_id, scanner_token, staff_token
+from eventchain.api.auth import needs_capability, require, scanner_event_id, scanner_token, staff_token
 from eventchain.errors import NotFound, ValidationFailed
 from eventchain.models import Event
 
@@ -138,7 +138,8 @@ def _guest(guest) -> dict:
             "requirements": guest.requirements}
 
 
-@router.put("/bookings/{booking_id}/guests", response=GuestListOut,
+@router.put("/bookings/{booking_id}/guests",
+            openapi_extra=needs_capability("issue_tickets"), response=GuestListOut,
             summary="Replace the guest list (a bare JSON array, at most headcount)")
 def put_guests(request: HttpRequest, booking_id: str, payload: list[GuestIn]):
     user = require(request, "issue_tickets")
@@ -147,14 +148,16 @@ def put_guests(request: HttpRequest, booking_id: str, payload: list[GuestIn]):
     return {"guests": [_guest(guest) for guest in guests]}
 
 
-@router.get("/bookings/{booking_id}/guests", response=GuestListOut, summary="The booking's guest list")
+@router.get("/bookings/{booking_id}/guests",
+            openapi_extra=needs_capability("view_buyers"), response=GuestListOut, summary="The booking's guest list")
 def get_guests(request: HttpRequest, booking_id: str):
     require(request, "view_buyers")
     booking = _booking(booking_id)
     return {"guests": [_guest(guest) for guest in queries.booking_guests(booking.pk)]}
 
 
-@router.post("/bookings/{booking_id}/issue-tickets", response={202: JobAccepted}, openapi_extra=_body_doc(IssueIn),
+@router.post("/bookings/{booking_id}/issue-tickets", response={202: JobAccepted},
+             openapi_extra={**_body_doc(IssueIn), **needs_capability("issue_tickets")},
              summary="Issue one ticket per pass (signed code, PDF, Apple pass, Google link); a job")
 def issue_tickets(request: HttpRequest, booking_id: str):
     user = require(request, "issue_tickets")
@@ -164,7 +167,8 @@ def issue_tickets(request: HttpRequest, booking_id: str):
     return Status(202, {"job": str(job.pk)})
 
 
-@router.get("/bookings/{booking_id}/tickets", response=TicketListOut, summary="The booking's tickets")
+@router.get("/bookings/{booking_id}/tickets",
+            openapi_extra=needs_capability("view_buyers"), response=TicketListOut, summary="The booking's tickets")
 def list_tickets(request: HttpRequest, booking_id: str):
     require(request, "view_buyers")
     booking = _booking(booking_id)
@@ -174,13 +178,15 @@ def list_tickets(request: HttpRequest, booking_id: str):
             "booking_pdf_url": queries.booking_pdf_url(booking.pk) if live else None}
 
 
-@router.get("/tickets/{ticket_id}", response=TicketOut, summary="One ticket")
+@router.get("/tickets/{ticket_id}",
+            openapi_extra=needs_capability("view_buyers"), response=TicketOut, summary="One ticket")
 def get_ticket(request: HttpRequest, ticket_id: str):
     require(request, "view_buyers")
     return queries.serialize_ticket(_ticket(ticket_id))
 
 
-@router.post("/tickets/{ticket_id}/reissue", response=TicketOut, openapi_extra=_body_doc(ReasonIn),
+@router.post("/tickets/{ticket_id}/reissue", response=TicketOut,
+             openapi_extra={**_body_doc(ReasonIn), **needs_capability("reissue_tickets")},
              summary="New code and generation; the old code is revoked everywhere")
 def reissue(request: HttpRequest, ticket_id: str):
     user = require(request, "reissue_tickets")
@@ -189,7 +195,8 @@ def reissue(request: HttpRequest, ticket_id: str):
     return queries.serialize_ticket(queries.ticket(ticket.pk))
 
 
-@router.post("/tickets/{ticket_id}/revoke", response=TicketOut, openapi_extra=_body_doc(ReasonIn),
+@router.post("/tickets/{ticket_id}/revoke", response=TicketOut,
+             openapi_extra={**_body_doc(ReasonIn), **needs_capability("reissue_tickets")},
              summary="Revoke the code everywhere; wallet passes voided/expired")
 def revoke(request: HttpRequest, ticket_id: str):
     user = require(request, "reissue_tickets")
@@ -198,7 +205,8 @@ def revoke(request: HttpRequest, ticket_id: str):
     return queries.serialize_ticket(queries.ticket(ticket.pk))
 
 
-@router.get("/events/{code}/gate-bundle", response=GateBundleOut, auth=[staff_token, scanner_token],
+@router.get("/events/{code}/gate-bundle",
+            openapi_extra=needs_capability("manage_gate"), response=GateBundleOut, auth=[staff_token, scanner_token],
             summary="Public keys and revoked (ticket, generation) pairs for offline scanning")
 def gate_bundle(request: HttpRequest, code: str):
     """Staff with the gate capability, or a scanner device of this event."""

@@ -9,6 +9,7 @@ from django.utils import timezone
 from eventchain import audit
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.models import Event, InventoryKind
+from eventchain.roles import authorize
 
 from .. import locking
 from ..models import EventUnit, Hold, PoolShare, StockState
@@ -18,6 +19,7 @@ from .reserve import clean_labels
 def create_hold(*, event_id: int, name: str, owner: str, actor, units: list[str] | None = None,
                 passes: dict[str, int] | None = None, expires_at: datetime | None = None) -> Hold:
     """Hold named units (and a number of passes from named pools) for `owner` until released or expired."""
+    authorize(actor, "manage_stock")
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         raise NotFound("No such event.")
@@ -70,6 +72,7 @@ def create_hold(*, event_id: int, name: str, owner: str, actor, units: list[str]
 
 def release_hold(*, hold_id: int, actor, reason: str = "released by staff") -> list[str]:
     """Give a hold's units and passes back to sale. Releasing twice is harmless."""
+    authorize(actor, "manage_stock")
     hold = Hold.objects.filter(pk=hold_id).first()
     if hold is None:
         raise NotFound("No such hold.")
@@ -106,6 +109,7 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
 
 def block_units(*, event_id: int, units: list[str], reason: str, actor) -> list[str]:
     """Take units off sale (broken seat, camera position) with a reason shown on the map."""
+    authorize(actor, "manage_stock")
     labels = clean_labels(units)
     if not (reason or "").strip():
         raise ValidationFailed("Say why the units are blocked.", field="reason")
@@ -127,6 +131,7 @@ def block_units(*, event_id: int, units: list[str], reason: str, actor) -> list[
 
 
 def unblock_units(*, event_id: int, units: list[str], actor) -> list[str]:
+    authorize(actor, "manage_stock")
     labels = clean_labels(units)
     with transaction.atomic():
         locking.lock_event(event_id)

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from eventchain import audit
 from eventchain.errors import DomainError, ValidationFailed
+from eventchain.roles import authorize
 
 from .. import importers, queries
 from ..models import AllocationUpload
@@ -13,6 +14,7 @@ from .reserve import allocate_booking
 
 def upload_requests(*, file_name: str, content: bytes, actor) -> AllocationUpload:
     """Keep the file, then process it: good rows are allocated, bad rows come back with reasons."""
+    authorize(actor, "allocate_stock")
     with transaction.atomic():
         upload = AllocationUpload.objects.create(
             file_name=file_name[:200], content=content, uploaded_by=actor if getattr(actor, "pk", None) else None
@@ -24,6 +26,7 @@ def upload_requests(*, file_name: str, content: bytes, actor) -> AllocationUploa
 
 def process_upload(*, upload_id: int, actor) -> AllocationUpload:
     """Run (or re-run) every row of a stored upload; each row is its own transaction."""
+    authorize(actor, "allocate_stock")
     upload = AllocationUpload.objects.get(pk=upload_id)
     try:
         rows = importers.parse_requests(upload.file_name, bytes(upload.content))

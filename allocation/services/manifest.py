@@ -16,6 +16,7 @@ from eventchain.errors import StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import InventoryKind, Package
 from eventchain.money import to_cents
+from eventchain.roles import authorize
 
 from .. import locking, queries, signals
 from ..models import CompGrant, Manifest, ManifestLine, PoolShare, StockState
@@ -48,6 +49,7 @@ def manifest_payload(manifest: Manifest) -> dict:
 
 def confirm_allocation(*, booking_id, actor, reason: str = "") -> Confirmed:
     """Lock what the booking holds into manifest version N+1 and publish it to finance."""
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     if booking.status != BookingStatus.CONFIRMED and booking.status not in AMENDABLE:
         raise StateConflict(f"{booking.reference} is {booking.status}; its allocation can no longer be confirmed.")
@@ -106,6 +108,7 @@ def confirm_allocation(*, booking_id, actor, reason: str = "") -> Confirmed:
 def amend_allocation(*, booking_id, actor, add: list[str] | None = None, remove: list[str] | None = None,
                      reason: str = "") -> Confirmed:
     """Change a confirmed allocation: release `remove`, reserve `add`, and confirm the next version at once."""
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     if booking.status not in AMENDABLE:
         if booking.status == BookingStatus.CONFIRMED:
@@ -133,6 +136,7 @@ def cancel_allocation(*, booking_id, actor, reason: str = "", cancel_booking: bo
     The booking goes back to `confirmed` (to allocate again) or, with `cancel_booking`, to `cancelled`.
     A booking already invoiced can only be cancelled: its stock is on an invoice finance must credit.
     """
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     if booking.status not in (BookingStatus.CONFIRMED, *AMENDABLE, BookingStatus.CANCELLED) and not cancel_booking:
         raise StateConflict(f"{booking.reference} is {booking.status}; cancel the booking to release its stock.")
@@ -154,6 +158,7 @@ def cancel_allocation(*, booking_id, actor, reason: str = "", cancel_booking: bo
 
 def release_everything(booking: Booking, *, actor, reason: str = "") -> list[str]:
     """Free all of a booking's stock, close its comp grants, note it and send `allocation_cancelled`."""
+    authorize(actor, "allocate_stock")
     with transaction.atomic():
         locking.lock_booking(booking.pk)  # already ours when buyers' cancellation calls us
         locking.lock_event(booking.event_id)

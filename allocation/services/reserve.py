@@ -13,6 +13,7 @@ from eventchain import audit
 from eventchain.errors import StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import InventoryKind, Package
+from eventchain.roles import authorize
 
 from .. import locking, queries, rules
 from ..models import Area, CompGrant, CompRule, EventUnit, PoolShare, StockState
@@ -48,6 +49,7 @@ def allocate_booking(*, booking_id, actor, units: list[str] | None = None, prefe
 
     Raises StateConflict (409) when the stock cannot cover the booking; the shortage is kept as a note.
     """
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     refuse_unless_allocatable(booking)
     area = resolve_area(booking, preferred_area)
@@ -94,6 +96,7 @@ def allocate_booking(*, booking_id, actor, units: list[str] | None = None, prefe
 
 def reserve_units(*, booking_id, actor, labels: list[str], source: str = "map") -> Outcome:
     """Add named units to what a booking holds (inventory map clicks); the manifest comes at confirm."""
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     if booking.status != BookingStatus.CONFIRMED and booking.status not in AMENDABLE:
         refuse_unless_allocatable(booking)
@@ -123,6 +126,7 @@ def release_units(*, booking_id, actor, labels: list[str] | None = None, allow_l
 
     Units in a confirmed manifest are released only through an amendment (`allow_locked`).
     """
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     with transaction.atomic():
         locking.lock_event(booking.event_id)
@@ -141,6 +145,7 @@ def release_units(*, booking_id, actor, labels: list[str] | None = None, allow_l
 def grant_comp(*, booking_id, actor, quantity: int, reason: str, package_code: str = "",
                units: list[str] | None = None) -> Outcome:
     """A staff member gives comps (zero-price units) with a reason; the planner picks them unless named."""
+    authorize(actor, "allocate_stock")
     booking = queries.booking(booking_id)
     if booking.status != BookingStatus.CONFIRMED and booking.status not in AMENDABLE:
         refuse_unless_allocatable(booking)

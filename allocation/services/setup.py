@@ -6,6 +6,7 @@ from django.db.models import Max
 from eventchain import audit
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.models import Event, InventoryKind, Package, Venue
+from eventchain.roles import authorize
 
 from .. import importers
 from ..models import Area, CompRule, EventUnit, OverflowRule, Unit
@@ -13,6 +14,7 @@ from ..models import Area, CompRule, EventUnit, OverflowRule, Unit
 
 def import_layout(*, venue_id: int, content: bytes, actor, file_name: str = "layout.csv") -> dict:
     """Add the units of a layout CSV to a venue, all or nothing; every bad row is reported at once."""
+    authorize(actor, "manage_stock")
     venue = Venue.objects.filter(pk=venue_id).first()
     if venue is None:
         raise NotFound("No such venue.")
@@ -70,6 +72,7 @@ def ensure_event_stock(*, event: Event) -> int:
 
 
 def open_event_stock(*, event_id: int, actor) -> int:
+    authorize(actor, "manage_stock")
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         raise NotFound("No such event.")
@@ -81,6 +84,7 @@ def open_event_stock(*, event_id: int, actor) -> int:
 
 def save_comp_rule(*, event_id: int, package_id: int, every: int, quantity: int, actor,
                    comp_package_id: int | None = None) -> CompRule:
+    authorize(actor, "manage_stock")
     errors = []
     package = Package.objects.filter(pk=package_id, event_id=event_id).first()
     if package is None:
@@ -106,6 +110,7 @@ def save_comp_rule(*, event_id: int, package_id: int, every: int, quantity: int,
 
 
 def delete_comp_rule(*, rule_id: int, actor) -> None:
+    authorize(actor, "manage_stock")
     with transaction.atomic():
         rule = CompRule.objects.select_related("package", "comp_package").filter(pk=rule_id).first()
         if rule is None:
@@ -118,6 +123,7 @@ def delete_comp_rule(*, rule_id: int, actor) -> None:
 
 
 def add_overflow(*, event_id: int, area_id: int, fallback_id: int, actor) -> OverflowRule:
+    authorize(actor, "manage_stock")
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         raise NotFound("No such event.")
@@ -142,6 +148,7 @@ def add_overflow(*, event_id: int, area_id: int, fallback_id: int, actor) -> Ove
 
 
 def remove_overflow(*, rule_id: int, actor) -> None:
+    authorize(actor, "manage_stock")
     with transaction.atomic():
         rule = OverflowRule.objects.select_related("event", "area", "fallback").filter(pk=rule_id).first()
         if rule is None:

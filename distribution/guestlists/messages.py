@@ -12,6 +12,7 @@ from buyers.models import Booking
 from eventchain import audit
 from eventchain.errors import ValidationFailed
 from eventchain.lifecycle import BookingStatus
+from eventchain.roles import authorize
 from tickets.models import Ticket, TicketStatus
 
 from ..models import MessageKind
@@ -100,6 +101,7 @@ def validate(subject: str, body: str) -> None:
 
 def save_template(*, event, kind: str, subject: str, body: str, days_before: int = 3, package=None,
                   actor) -> EventMessage:
+    authorize(actor, "distribute_tickets")
     if kind not in KINDS.values:
         raise ValidationFailed(f"Use one of {', '.join(KINDS.values)}.", field="kind")
     validate(subject, body)

@@ -1,9 +1,10 @@
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from .. import tokens
+from .. import ratelimit, tokens
 from ..errors import PermissionRefused
-from ..roles import has_capability, refusal_message
+from ..roles import CAPABILITIES, has_capability, refusal_message
 
 
 class StaffToken(HttpBearer):
@@ -14,8 +15,21 @@ class StaffToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         user = tokens.authenticate_token(token)
         if user is not None:
+            limit_token(token)
             request.user = user
         return user
+
+
+def limit_token(raw: str) -> None:
+    """A per-token budget of requests per minute; RateLimited (429 with Retry-After) once it is spent.
+
+    Gate scanner tokens never come here: they must sustain hundreds of scans a second, and the
+    failed-scan velocity rule watches them instead.
+    """
+    limit = getattr(settings, "EVENTCHAIN_API_TOKEN_RATE_LIMIT", 1200)
+    if limit > 0:
+        ratelimit.hit("api-token", raw, limit=limit, window=60,
+                      message=f"This API token made more than {limit} requests in a minute; slow down.")
 
 
 staff_token = StaffToken()
@@ -27,6 +41,18 @@ def require(request: HttpRequest, capability: str):
     if not has_capability(user, capability):
         raise PermissionRefused(refusal_message(capability))
     return user
+
+
+def needs_capability(*capabilities: str) -> dict:
+    """`openapi_extra` of a staff endpoint: the capability its `require` asks for (any one, when several).
+
+    It shows in the OpenAPI document as `x-capabilities`; the permission-matrix test walks every staff
+    endpoint, fails one that declares nothing, and checks each role gets 403 exactly when it lacks them.
+    """
+    unknown = [c for c in capabilities if c not in CAPABILITIES]
+    if not capabilities or unknown:
+        raise ValueError(f"Declare known capabilities, not {unknown or 'none'}")
+    return {"x-capabilities": list(capabilities)}
 
 
 # Gate scanners authenticate with device tokens that lane 07 issues. Earlier lanes (tickets' gate

@@ -3,7 +3,7 @@ from ninja import Router, Schema
 
 from ..errors import NotFound
 from ..models import Event
-from .auth import staff_token
+from .auth import needs_capability, require, staff_token
 
 router = Router(tags=["events"], auth=staff_token)
 
@@ -31,8 +31,10 @@ def event_payload(event: Event) -> dict:
     }
 
 
-@router.get("/events/{code}", response=EventOut, summary="An event of the catalogue")
+@router.get("/events/{code}",
+            openapi_extra=needs_capability("view_console"), response=EventOut, summary="An event of the catalogue")
 def get_event(request: HttpRequest, code: str):
+    require(request, "view_console")
     event = Event.objects.select_related("venue").filter(code=code).first()
     if event is None:
         raise NotFound(f"No event has the code {code!r}.")

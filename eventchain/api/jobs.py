@@ -5,7 +5,7 @@ from ninja import Router, Schema
 
 from ..errors import NotFound
 from ..models import Job
-from .auth import staff_token
+from .auth import needs_capability, require, staff_token
 
 router = Router(tags=["jobs"], auth=staff_token)
 
@@ -23,8 +23,10 @@ def job_payload(job: Job) -> dict:
             "errors": [str(e) for e in job.errors]}
 
 
-@router.get("/jobs/{job_id}", response=JobOut, summary="Progress of long work")
+@router.get("/jobs/{job_id}",
+            openapi_extra=needs_capability("view_console"), response=JobOut, summary="Progress of long work")
 def get_job(request: HttpRequest, job_id: str):
+    require(request, "view_console")
     try:
         job = Job.objects.get(pk=uuid.UUID(job_id))
     except (Job.DoesNotExist, ValueError) as exc:  # a malformed id is simply not found

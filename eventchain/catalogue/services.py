@@ -6,6 +6,7 @@ from django.db import transaction
 from .. import audit
 from ..errors import ValidationFailed
 from ..models import Event, Package, Venue
+from ..roles import authorize
 
 
 def _save(actor, instance, action: str, fields: dict, label: str):
@@ -33,12 +34,16 @@ def _save(actor, instance, action: str, fields: dict, label: str):
 
 
 def save_venue(*, actor, venue: Venue | None = None, **fields) -> Venue:
+    authorize(actor, "manage_catalogue")
     return _save(actor, venue or Venue(), "venue", fields, "Venue")
 
 
-def save_event(*, actor, event: Event | None = None, **fields) -> Event:
+def save_event(*, actor, event: Event | None = None, capability: str = "manage_catalogue", **fields) -> Event:
+    """`capability`: an action that closes the event as one of its steps names its own (gate: manage_gate)."""
+    authorize(actor, capability)
     return _save(actor, event or Event(), "event", fields, "Event")
 
 
 def save_package(*, actor, package: Package | None = None, **fields) -> Package:
+    authorize(actor, "manage_catalogue")
     return _save(actor, package or Package(), "package", fields, "Package")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from eventchain import audit
 from eventchain.errors import StateConflict, ValidationFailed
+from eventchain.roles import authorize
 
 from .. import ledgers
 from ..ledgers import xero_auth
@@ -23,6 +24,7 @@ def connection(backend: str) -> LedgerConnection:
 
 def use_ledger(*, actor, backend: str) -> LedgerConnection:
     """New invoices go to `backend` from now on (existing invoices stay with the ledger they were raised for)."""
+    authorize(actor, "manage_ledger")
     if backend not in LedgerBackend.values:
         raise ValidationFailed(f"'{backend}' is not a ledger; choose local, xero or business_central.", field="backend")
     with transaction.atomic():
@@ -61,17 +63,20 @@ def _store_xero(*, actor, token: dict, mode: str) -> LedgerConnection:
 
 def connect_xero_oauth(*, actor, code: str, redirect_uri: str) -> LedgerConnection:
     """Finish the authorization-code flow: exchange the code, store the token set, list organisations."""
+    authorize(actor, "manage_ledger")
     return _store_xero(actor=actor, token=xero_auth.exchange_code(code=code, redirect_uri=redirect_uri),
                        mode=LedgerConnection.AuthMode.OAUTH)
 
 
 def connect_xero_custom(*, actor) -> LedgerConnection:
     """Custom Connection: the app's client credentials give a token for its one organisation."""
+    authorize(actor, "manage_ledger")
     return _store_xero(actor=actor, token=xero_auth.client_credentials_token(),
                        mode=LedgerConnection.AuthMode.CLIENT_CREDENTIALS)
 
 
 def choose_xero_tenant(*, actor, tenant_id: str) -> LedgerConnection:
+    authorize(actor, "manage_ledger")
     with transaction.atomic():
         xero = LedgerConnection.objects.select_for_update().get(pk=connection(LedgerBackend.XERO).pk)
         match = next((t for t in xero.available_tenants if t["id"] == tenant_id), None)
@@ -84,6 +89,7 @@ def choose_xero_tenant(*, actor, tenant_id: str) -> LedgerConnection:
 
 
 def disconnect(*, actor, backend: str) -> LedgerConnection:
+    authorize(actor, "manage_ledger")
     with transaction.atomic():
         chosen = LedgerConnection.objects.select_for_update().get(pk=connection(backend).pk)
         if chosen.in_use:
@@ -121,6 +127,7 @@ def fresh_xero_token(*, force: bool = False) -> tuple[dict, str]:
 
 def check(*, actor, backend: str) -> LedgerConnection:
     """Run the ledger's connection check now and keep the answer on the settings page."""
+    authorize(actor, "manage_ledger")
     result = ledgers.get_ledger(backend).check_connection()
     with transaction.atomic():
         chosen = LedgerConnection.objects.select_for_update().get(pk=connection(backend).pk)

@@ -11,6 +11,7 @@ from buyers.models import Booking
 from eventchain import audit, money, outbox
 from eventchain.errors import StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
+from eventchain.roles import authorize
 
 from .. import documents, ledgers, numbering
 from ..documents import PricedLine
@@ -242,6 +243,7 @@ def sync_messages(invoice: Invoice):
 
 def retry_sync(*, actor, invoice_id: int) -> int:
     """Staff: give the invoice's failed or dead ledger messages a fresh set of attempts."""
+    authorize(actor, "manage_invoices")
     from eventchain.models import OutboxMessage
 
     invoice = Invoice.objects.get(pk=invoice_id)
@@ -250,5 +252,5 @@ def retry_sync(*, actor, invoice_id: int) -> int:
         raise StateConflict(f"Nothing to retry: {invoice.number}'s ledger messages are delivered or still on their "
                             "way.")
     for message in stuck:
-        outbox.requeue(actor=actor, message_id=message.pk)
+        outbox.requeue(actor=actor, message_id=message.pk, capability="manage_invoices")
     return len(stuck)

@@ -12,6 +12,7 @@ from buyers.models import Booking
 from eventchain import audit, money
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.money import format_money
+from eventchain.roles import authorize
 
 from .. import ledgers
 from ..models import Invoice, InvoiceInstallment, Payment, PaymentAllocation, UnmatchedReceipt
@@ -81,6 +82,7 @@ def _apply(invoice: Invoice, *, amount: Decimal, received_on: date, reference: s
 def record_payment(*, invoice_id, amount, received_on: date | None, reference: str = "", actor,
                    source: str = Payment.Source.CONSOLE) -> Payment:
     """Finance records a receipt against an invoice kept in the built-in ledger. Overpaying is refused."""
+    authorize(actor, "record_payments")
     amount, received_on = _validate(amount, received_on)
     with transaction.atomic():
         invoice = _lock_invoice(invoice_id)
@@ -103,6 +105,7 @@ def record_payment(*, invoice_id, amount, received_on: date | None, reference: s
 
 def record_receipt(*, reference: str, amount, received_on: date | None, actor) -> Payment | UnmatchedReceipt:
     """A receipt typed in from a bank statement: applied when its reference names one of our invoices."""
+    authorize(actor, "record_payments")
     amount, received_on = _validate(amount, received_on)
     numbers = INVOICE_NUMBER.findall((reference or "").upper())
     invoice = Invoice.objects.filter(number__in=numbers).first() if numbers else None
@@ -199,6 +202,7 @@ def apply_ledger_balance(*, source: str, invoice_external_id: str, invoice_numbe
 
 def match_receipt(*, item_id: int, invoice_id: int, actor) -> Payment:
     """Staff: apply a queued unmatched receipt to the invoice it belongs to."""
+    authorize(actor, "record_payments")
     with transaction.atomic():
         item = UnmatchedReceipt.objects.select_for_update().filter(pk=item_id).first()
         if item is None:
@@ -221,6 +225,7 @@ def match_receipt(*, item_id: int, invoice_id: int, actor) -> Payment:
 
 
 def resolve_item(*, item_id: int, actor, resolution: str) -> UnmatchedReceipt:
+    authorize(actor, "record_payments")
     if not (resolution or "").strip():
         raise ValidationFailed("Say how it was resolved, e.g. 'Refunded by EFT 1234'.", field="resolution")
     with transaction.atomic():

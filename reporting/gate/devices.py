@@ -13,6 +13,7 @@ from django.utils import timezone
 from eventchain import audit
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.models import Event
+from eventchain.roles import authorize
 
 from ..models import GateDevice, GateSettings
 from .reads import Scanner, scanner_for
@@ -28,6 +29,7 @@ def hash_token(raw: str) -> str:
 
 def create_gate_device(*, actor, event_code: str, gate: str) -> tuple[GateDevice, str]:
     """A new scanner token for `gate` at the event; returns the row and the token, which is never shown again."""
+    authorize(actor, "manage_gate")
     gate = (gate or "").strip()
     if not gate:
         raise ValidationFailed("Name the gate the scanner works at, e.g. 'Gate A'.", field="gate")
@@ -49,6 +51,7 @@ def create_gate_device(*, actor, event_code: str, gate: str) -> tuple[GateDevice
 
 
 def revoke_gate_device(*, actor, device_id: int) -> GateDevice:
+    authorize(actor, "manage_gate")
     with transaction.atomic():
         device = GateDevice.objects.select_for_update().select_related("event").filter(pk=device_id).first()
         if device is None:
@@ -76,6 +79,7 @@ def authenticate(raw: str) -> Scanner | None:
 
 
 def save_gate_settings(*, actor, event_id: int, allow_reentry: bool) -> GateSettings:
+    authorize(actor, "manage_gate")
     with transaction.atomic():
         settings, _ = GateSettings.objects.select_for_update().get_or_create(event_id=event_id)
         before = settings.allow_reentry

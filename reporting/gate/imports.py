@@ -18,6 +18,7 @@ from django.utils import timezone
 from eventchain import audit
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.models import Event
+from eventchain.roles import authorize
 
 from ..models import ScanImport, ScanSource
 from . import reads
@@ -98,6 +99,7 @@ def parse(content: bytes, event: Event) -> list[Row]:
 
 
 def import_scans(*, actor, event_id: int, file_name: str, content: bytes) -> ScanImport:
+    authorize(actor, "manage_gate")
     event = Event.objects.select_related("venue").filter(pk=event_id).first()
     if event is None:
         raise NotFound(f"Event {event_id} does not exist.")

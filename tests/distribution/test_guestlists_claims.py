@@ -193,7 +193,7 @@ def test_after_cutoff_only_staff_change_the_list_and_it_is_audited(signed_in, ma
     seat = _unnamed(booking)[0]
     _, url = services.create_claim_link(buyer=booking.buyer, ticket_id=seat.pk, actor=ACTOR)
     services.set_event_policy(event=booking.event, names_due_at=now - timedelta(days=2),
-                              cutoff_at=now - timedelta(hours=1), actor=make_staff("ticketing"))
+                              cutoff_at=now - timedelta(hours=1), actor=make_staff("sales"))
 
     response = portal.post(f"/portal/bookings/{booking.pk}/guests/add/",
                            {"name": "Late Guest", "email": "", "phone": "", "requirements": ""})
@@ -223,7 +223,7 @@ def test_after_cutoff_only_staff_change_the_list_and_it_is_audited(signed_in, ma
 def test_a_booking_override_moves_its_own_cutoff(signed_in, make_staff):
     booking, _ = signed_in("BOX-8")
     now = timezone.now()
-    staff = make_staff("ticketing")
+    staff = make_staff("sales")
     services.set_event_policy(event=booking.event, names_due_at=now - timedelta(days=2),
                               cutoff_at=now - timedelta(hours=1), actor=staff)
     assert services.deadlines(booking).frozen()

@@ -29,7 +29,7 @@ def test_each_reminder_goes_out_once_at_14_7_and_3_days(
         booking_for, make_staff, smtp, django_capture_on_commit_callbacks):
     booking = booking_for("BOX-8", guests=3)
     due = booking.event.starts_at - timedelta(days=10)
-    _policy(booking, make_staff("ticketing"), due)
+    _policy(booking, make_staff("sales"), due)
     capture = django_capture_on_commit_callbacks
 
     assert _run(due - timedelta(days=15), capture) == 0
@@ -53,7 +53,7 @@ def test_each_reminder_goes_out_once_at_14_7_and_3_days(
 def test_a_late_first_run_sends_only_the_latest_stage(booking_for, make_staff, django_capture_on_commit_callbacks):
     booking = booking_for("BOX-8")
     due = booking.event.starts_at - timedelta(days=10)
-    _policy(booking, make_staff("ticketing"), due)
+    _policy(booking, make_staff("sales"), due)
     assert _run(due - timedelta(days=5), django_capture_on_commit_callbacks) == 1
     assert DeliveryMessage.objects.filter(kind=MessageKind.NAME_REMINDER).count() == 1
     skipped = ReminderSent.objects.get(booking=booking, days_before=14)
@@ -63,7 +63,7 @@ def test_a_late_first_run_sends_only_the_latest_stage(booking_for, make_staff, d
 
 
 def test_complete_lists_and_booking_overrides(booking_for, make_staff, django_capture_on_commit_callbacks):
-    staff = make_staff("ticketing")
+    staff = make_staff("sales")
     complete = booking_for("BOX-8", guests=8)
     due = complete.event.starts_at - timedelta(days=10)
     _policy(complete, staff, due)
@@ -76,7 +76,7 @@ def test_complete_lists_and_booking_overrides(booking_for, make_staff, django_ca
 
 
 def test_follow_up_queue_lists_bookings_past_the_deadline_with_names_missing(booking_for, make_staff, staff_client):
-    staff = make_staff("ticketing")
+    staff = make_staff("sales")
     late = booking_for("BOX-8", guests=2)
     done = booking_for("BOX-8", guests=8)
     due = late.event.starts_at - timedelta(days=10)
@@ -113,7 +113,7 @@ def test_staff_set_the_event_deadline_and_a_booking_override_in_venue_time(booki
 
 
 def test_follow_up_page_queries_stay_flat(booking_for, make_staff, staff_client, django_assert_max_num_queries):
-    staff = make_staff("ticketing")
+    staff = make_staff("sales")
     first = booking_for("BOX-8", guests=1)
     due = first.event.starts_at - timedelta(days=10)
     _policy(first, staff, due)
