@@ -23,6 +23,7 @@ NAVIGATION = [
     NavItem("Tickets", "tickets:home", "issue_tickets", "tickets"),
     NavItem("Distribution", "distribution:home", "distribute_tickets", "distribution"),
     NavItem("Reporting", "reporting:home", "view_reports", "reporting"),
+    NavItem("Review", "review-queue", "review_flags", "review"),
     NavItem("Admin", "console-admin", "view_audit", "admin"),
 ]
 

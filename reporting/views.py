@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from buyers.models import Booking, Buyer
+from eventchain import velocity
 from eventchain.models import Event
 from eventchain.pagination import page_of
 from eventchain.roles import capability_required, has_capability
@@ -35,6 +36,7 @@ def dashboard(request):
         "states": states, "total": total, "section": "dashboard",
         "outbox_attention": sum(row["n"] for row in outbox_rows), "outbox_rows": outbox_rows,
         "unmatched": unmatched, "unmatched_count": sum(row["n"] for row in unmatched),
+        "open_flags": velocity.open_count() if has_capability(request.user, "review_flags") else None,
         "now": timezone.now(),
     })
 

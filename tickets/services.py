@@ -16,12 +16,13 @@ from django.utils import timezone
 from allocation.models import Manifest, Unit
 from buyers import services as buyer_services
 from buyers.models import Booking
-from eventchain import audit, jobs, outbox
+from eventchain import audit, jobs, outbox, velocity
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Event, InventoryKind
+from eventchain.roles import authorize
 
-from . import bulk, codes, content, files, keys, rendering, signals
+from . import bulk, codes, content, files, holds, keys, rendering, signals
 from .downloads import pdf_file, pkpass_file
 from .models import (
     AppleRegistration,
@@ -82,6 +83,7 @@ def _clean_guest(index: int, raw: dict) -> tuple[dict, list[dict]]:
 
 def set_guest_list(*, booking_id, guests: list[dict], actor) -> list[Guest]:
     """Replace a booking's guest list (at most headcount). Named guests go onto unnamed tickets in order."""
+    authorize(actor, "issue_tickets")
     with transaction.atomic():
         booking = _locked_booking(booking_id)
         if booking.status in GUEST_LIST_CLOSED:
@@ -150,6 +152,7 @@ def _auto_assign(booking: Booking) -> list[int]:
 
 def assign_guest(*, ticket_id, guest_id, actor) -> Ticket:
     """Put a chosen guest (or nobody, guest_id=None) on a ticket; the guest leaves any other ticket."""
+    authorize(actor, "issue_tickets")
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().select_related("booking", "event").filter(pk=ticket_id).first()
         if ticket is None:
@@ -181,6 +184,7 @@ def assign_guest(*, ticket_id, guest_id, actor) -> Ticket:
 
 def start_issuance(*, booking_id, actor, channel: str | None = None) -> jobs.Job:
     """Queue the issuance job for a released booking (202 in the API). Re-running resumes, never duplicates."""
+    authorize(actor, "issue_tickets")
     if channel is not None and channel not in Channel.values:
         raise ValidationFailed(f"Use one of {', '.join(Channel.values)}.", field="channel")
     from . import tasks
@@ -456,6 +460,7 @@ def _revoke_current_code(ticket: Ticket, reason: str, now) -> None:
 
 def reissue_ticket(*, ticket_id, actor, reason: str = "") -> Ticket:
     """A new code and generation; the old code goes on the event's revocation list everywhere."""
+    authorize(actor, "reissue_tickets")
     with transaction.atomic():
         ticket = _locked_ticket(ticket_id)
         if ticket.revoked:
@@ -464,6 +469,7 @@ def reissue_ticket(*, ticket_id, actor, reason: str = "") -> Ticket:
             raise StateConflict(f"Ticket {ticket.number} has not been issued yet; issue the booking's tickets first.")
         if ticket.generation >= 65535:
             raise StateConflict(f"Ticket {ticket.number} has been reissued too many times.")
+        holds.ensure_not_held(ticket, action="reissuing or transferring it")
         now = timezone.now()
         old_generation = ticket.generation
         _revoke_current_code(ticket, TicketCode.Reason.REISSUED, now)
@@ -477,11 +483,13 @@ def reissue_ticket(*, ticket_id, actor, reason: str = "") -> Ticket:
                      target=ticket, data={"from_generation": old_generation, "to_generation": ticket.generation,
                                           "reason": reason})
         signals.ticket_reissued.send(sender=Ticket, ticket=ticket, previous_generation=old_generation, actor=actor)
+        velocity.observe("ticket_reissues", subject=holds.ticket_subject(ticket), actor=actor)
     return ticket
 
 
 def revoke_ticket(*, ticket_id, actor, reason: str = "") -> Ticket:
     """Revoke the code everywhere: gate list, Apple pass voided (and pushed), Google object expired."""
+    authorize(actor, "reissue_tickets")
     with transaction.atomic():
         ticket = _locked_ticket(ticket_id)
         if ticket.revoked:
@@ -529,6 +537,7 @@ def mark_sent(*, ticket_ids: list[int], actor, channel: str | None = None) -> in
 
 
 def set_channel(*, ticket_id, channel: str, actor) -> Ticket:
+    authorize(actor, "issue_tickets")
     if channel not in Channel.values:
         raise ValidationFailed(f"Use one of {', '.join(Channel.values)}.", field="channel")
     with transaction.atomic():
@@ -551,6 +560,7 @@ def save_design(*, event_id, actor, values: dict, logo=None, hero=None, clear_lo
 
     A template that cannot render (bad syntax, a URL outside its assets) is refused with the reason.
     """
+    authorize(actor, "manage_ticket_design")
     from django.core.exceptions import ValidationError as DjangoValidationError
 
     with transaction.atomic():
@@ -613,6 +623,7 @@ def _check_renders(event: Event) -> None:
 
 def rotate_signing_key(*, event_id, actor) -> SigningKey:
     """New codes are signed with a new key; codes signed before keep verifying with the old one."""
+    authorize(actor, "manage_ticket_design")
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None:

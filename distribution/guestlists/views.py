@@ -8,7 +8,7 @@ from eventchain.errors import DomainError, RateLimited, ValidationFailed
 
 from ..portal import queries
 from ..portal.session import actor, portal_login_required, portal_scope, signed_in_contact
-from ..portal.views.common import client_ip, rate_limited
+from ..portal.views.common import action_budget, client_ip, rate_limited
 from . import addressbook, services
 from .forms import ClaimForm, ClaimLinkForm
 from .models import ClaimLink
@@ -48,6 +48,7 @@ def claim(request, token: str):
 
 
 @portal_login_required
+@action_budget
 def ticket_links(request, ticket_id):
     """The coordinator's claim links for one seat: make one (copy or email), see and withdraw earlier ones."""
     buyer = portal_scope(request)
@@ -71,6 +72,7 @@ def ticket_links(request, ticket_id):
 
 @require_POST
 @portal_login_required
+@action_budget
 def revoke_link(request, link_id):
     buyer = portal_scope(request)
     link = ClaimLink.objects.filter(pk=link_id, ticket__booking__buyer=buyer).first()

@@ -24,7 +24,7 @@ from ..compose import LINK_PURPOSE
 from ..guestlists import services as guestlists
 from ..models import GuestUpload, MessageKind, PortalLoginLink, TicketTransfer, TrackingKind
 from ..portal import uploads
-from . import sending
+from . import holds, sending
 from .tracking import record
 
 GUEST_FIELDS = ("name", "email", "phone", "requirements")
@@ -251,6 +251,7 @@ def transfer(*, buyer: Buyer, ticket_id, name: str, email: str, phone: str = "",
     if ticket.status not in sending.LIVE:
         raise StateConflict(f"Ticket {ticket.number} is {ticket.get_status_display().lower()}; only issued or sent "
                             "tickets can be transferred.")
+    holds.ensure_transfer_allowed(buyer, ticket)
     values = {"name": name, "email": email, "phone": phone, "requirements": ""}
     with transaction.atomic():
         old = ticket.guest
@@ -280,6 +281,7 @@ def transfer(*, buyer: Buyer, ticket_id, name: str, email: str, phone: str = "",
         audit.record(actor, "portal.ticket_transferred",
                      f"{ticket.number} transferred from {old.name if old else 'no guest'} to {guest.name}",
                      target=ticket, data={"from_email": old.email if old else "", "to_email": guest.email})
+        holds.count_transfer(buyer, actor=actor)
     return ticket
 
 

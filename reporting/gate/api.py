@@ -1,6 +1,6 @@
 """Gate API for scanner devices (API.md: Gate): single scans, offline batches, the device's gate bundle."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
@@ -9,6 +9,7 @@ from pydantic import field_validator
 from eventchain.models import Event
 from tickets import queries as ticket_queries
 
+from . import holds
 from .auth import gate_token
 from .scans import ScanInput, record_batch, record_scan
 
@@ -29,7 +30,11 @@ class ScanIn(Schema):
     def needs_offset(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("must include a UTC offset, e.g. 2026-12-01T14:05:09+11:00")
-        return value
+        try:
+            # The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows.
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("is out of range; send a time between years 1 and 9999") from exc
 
     def to_input(self) -> ScanInput:
         return ScanInput(code=self.code, gate=self.gate.strip(), scanned_at=self.scanned_at,
@@ -84,6 +89,7 @@ class BundleOut(Schema):
 @router.post("/gate/scans", response=ScanOut, summary="Check one scanned code at the gate and record it")
 def post_scan(request: HttpRequest, payload: ScanIn):
     device = request.auth
+    holds.ensure_not_held(device)
     return record_scan(event=device.event, scan=payload.to_input(), device=device)
 
 
@@ -91,6 +97,7 @@ def post_scan(request: HttpRequest, payload: ScanIn):
              summary="Upload scans made offline; answers come back in the order sent")
 def post_batch(request: HttpRequest, payload: BatchIn):
     device = request.auth
+    holds.ensure_not_held(device)
     results = record_batch(event=device.event, scans=[scan.to_input() for scan in payload.scans], device=device)
     return {"results": results, "next": None}
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from eventchain.models import Event, Package, Venue
+from eventchain.models import Event, Flag, Package, Venue
 from tickets.models import Guest, Ticket, TicketDesign
 
 from ..models import Attendance, GateDevice, GateSettings
@@ -40,6 +40,7 @@ class Scanner:
     gate: str
     event: GateEvent
     last_seen_at: datetime | None
+    held: bool = False  # a velocity flag holds it (gate.holds); read with the token, no extra query
 
 
 @dataclass(frozen=True)
@@ -96,20 +97,21 @@ def _t(model) -> str:
 def scanner_for(token_hash: str) -> Scanner | None:
     sql = (
         "SELECT d.id, d.gate, d.last_seen_at, e.id, e.code, v.timezone, s.allow_reentry, "  # noqa: S608
-        f"td.entry_opens_at, td.entry_closes_at "
+        f"td.entry_opens_at, td.entry_closes_at, EXISTS (SELECT 1 FROM {_t(Flag)} f WHERE f.subject_type = %s "
+        f"AND f.subject_id = CAST(d.id AS VARCHAR(64)) AND f.status IN (%s, %s)) "
         f"FROM {_t(GateDevice)} d JOIN {_t(Event)} e ON e.id = d.event_id JOIN {_t(Venue)} v ON v.id = e.venue_id "
         f"LEFT JOIN {_t(GateSettings)} s ON s.event_id = e.id LEFT JOIN {_t(TicketDesign)} td ON td.event_id = e.id "
         f"WHERE d.token_hash = %s AND d.revoked_at IS NULL"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash])
+        cursor.execute(sql, ["gate_device", *(str(status) for status in Flag.HOLDING), token_hash])
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, gate, seen, event_id, code, zone, reentry, opens, closes = row
+    pk, gate, seen, event_id, code, zone, reentry, opens, closes, held = row
     event = GateEvent(id=event_id, code=code, tz=_zone(zone), allow_reentry=bool(reentry),
                       window=Window(_moment(opens), _moment(closes)))
-    return Scanner(pk=pk, gate=gate, event=event, last_seen_at=_moment(seen))
+    return Scanner(pk=pk, gate=gate, event=event, last_seen_at=_moment(seen), held=bool(held))
 
 
 def lock_ticket(ticket_id: int) -> LockedTicket | None:

@@ -12,10 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from eventchain.models import Event
+from eventchain.roles import authorize
 from tickets import codes
 
 from ..models import Attendance, BookingSnapshot, GateDevice, Scan, ScanSource
-from . import decide, reads, verify
+from . import decide, holds, reads, verify
 
 CODE_STORED_LENGTH = 1000
 
@@ -60,6 +61,8 @@ def record_scan(*, event: Event | reads.GateEvent, scan: ScanInput, source: str 
     `event` is where the scan happened (an Event row, or the GateEvent a scanner's token carries);
     `device` the scanner token it came through, None for imports and the desk.
     """
+    if staff is not None:  # the exception desk; scanner devices and imports were authorised upstream
+        authorize(staff, "manage_gate")
     if isinstance(event, Event):
         event = reads.gate_event(event)
     # No look-up first: the nonce's unique index refuses a repeat when the scan row is written, which
@@ -117,6 +120,8 @@ def _decide_and_store(*, event, scan, source, device, staff, scan_import, row_nu
         row.response = {"result": str(decision.result), "ticket": _ticket_payload(visible) if visible else None,
                         "message": decision.message}
         row.save(force_insert=True)
+        if device is not None and source == ScanSource.DEVICE:
+            holds.count_failed_scan(device, row.result)
     return row.response
 
 

@@ -14,7 +14,7 @@ from .. import queries
 from ..forms import GuestForm, UploadForm
 from ..session import actor, portal_login_required, portal_scope, signed_in_contact
 from .bookings import booking_context
-from .common import go
+from .common import action_budget, go
 
 
 def _apply_errors(form: GuestForm, exc: DomainError) -> None:
@@ -24,6 +24,7 @@ def _apply_errors(form: GuestForm, exc: DomainError) -> None:
 
 
 @portal_login_required
+@action_budget
 def edit(request, booking_id, guest_id):
     buyer = portal_scope(request)
     booking = queries.booking(buyer, booking_id)
@@ -53,6 +54,7 @@ def edit(request, booking_id, guest_id):
 
 
 @portal_login_required
+@action_budget
 def row(request, booking_id, guest_id):
     """The read-only row again (htmx "cancel")."""
     buyer = portal_scope(request)
@@ -65,6 +67,7 @@ def row(request, booking_id, guest_id):
 
 @require_POST
 @portal_login_required
+@action_budget
 def add(request, booking_id):
     buyer = portal_scope(request)
     booking = queries.booking(buyer, booking_id)
@@ -83,6 +86,7 @@ def add(request, booking_id):
 
 @require_POST
 @portal_login_required
+@action_budget
 def upload(request, booking_id):
     buyer = portal_scope(request)
     booking = queries.booking(buyer, booking_id)

@@ -11,12 +11,13 @@ from tickets import downloads, rendering
 
 from ... import queries as shared
 from ...models import TrackingKind
+from ...services import holds
 from ...services import portal as portal_services
 from .. import queries
 from ..forms import AssignForm, ReissueForm, RevokeForm, TransferForm
 from ..session import actor, portal_login_required, portal_scope, signed_in_contact
 from .bookings import LIVE
-from .common import go, rate_limited
+from .common import action_budget, go, rate_limited, session_key
 
 
 def _booking_url(ticket) -> str:
@@ -39,6 +40,7 @@ def detail(request, ticket_id):
 
 @require_POST
 @portal_login_required
+@action_budget
 def assign(request, ticket_id):
     buyer = portal_scope(request)
     ticket = queries.ticket(buyer, ticket_id)
@@ -68,6 +70,7 @@ ACTIONS = {
 
 
 @portal_login_required
+@action_budget
 def action(request, ticket_id, verb: str):
     if verb not in ACTIONS:
         raise Http404("No such action.")
@@ -109,6 +112,7 @@ def _run(verb: str, buyer, ticket, data: dict, who: str) -> str:
 
 @require_POST
 @portal_login_required
+@action_budget
 def resend(request, ticket_id):
     buyer = portal_scope(request)
     ticket = queries.ticket(buyer, ticket_id)
@@ -135,6 +139,12 @@ def download(request, ticket_id, kind: str):
     ticket = queries.ticket(buyer, ticket_id)
     if ticket.status not in LIVE:
         raise Http404("This ticket has no files: it is not issued, or it was revoked.")
+    if kind not in ("pdf", "pkpass", "google"):
+        raise Http404("No such file.")
+    try:
+        holds.count_download(session_key=session_key(request), contact=signed_in_contact(request), tickets=[ticket])
+    except DomainError as exc:
+        return _detail(request, buyer, ticket, status=exc.http_status, error=exc.message)
     if kind == "pdf":
         portal_services.record_portal_download(buyer=buyer, ticket=ticket, booking=ticket.booking,
                                                kind=TrackingKind.DOWNLOADED_PDF)
