@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test install system-packages services lint clean
+.PHONY: run test install system-packages services lint audit clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "EventChain needs $(PYTHON) on PATH (Python 3.11)."; exit 1; }
@@ -46,11 +46,19 @@ run: install
 	@echo ""
 	@echo "EventChain is starting at http://127.0.0.1:$(PORT)/"
 	@echo "Staff console: sign in as admin@example.com with password '$${EVENTCHAIN_DEMO_PASSWORD:-eventchain-demo}'"
+	@echo "  then the two-factor code (demo secret, DEBUG only): $(VENV_PY) manage.py totp_code admin@example.com"
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/v1/docs"
 	DATABASE_URL=$(RUN_DATABASE_URL) $(VENV_PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} .venv/bin/pytest --create-db $(PYTEST_ARGS)
+
+# Known vulnerabilities in the locked packages (PyPI's advisory data). --strict fails the run when a package
+# could not be checked, so an unreachable advisory service never passes as "no vulnerabilities".
+audit: install
+	$(UV) export --frozen --format requirements-txt --no-hashes --all-groups --quiet > .tools/audit-requirements.txt
+	.venv/bin/pip-audit --requirement .tools/audit-requirements.txt --no-deps --disable-pip --strict \
+		--vulnerability-service pypi --progress-spinner off
 
 lint: install
 	.venv/bin/ruff check .

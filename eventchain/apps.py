@@ -22,6 +22,10 @@ class EventChainConfig(AppConfig):
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="eventchain-sync-roles")
         from django.conf import settings
 
+        from . import pii, reauth  # noqa: F401  (reauth connects the login timestamp receiver)
+
+        pii.register()
+
         if settings.CELERY_TASK_ALWAYS_EAGER and os.environ.get("RUN_MAIN") == "true":
             from .local_worker import start_local_outbox_poller
 

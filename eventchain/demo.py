@@ -91,8 +91,19 @@ def seed_catalogue() -> Venue:
     return venue
 
 
+def seed_two_factor() -> list[str]:
+    """DEBUG only: demo staff whose role requires two-factor get the published demo secret (see `totp_code`)."""
+    from .signin import two_factor
+
+    if not settings.DEBUG:
+        return []
+    users = get_user_model().objects.filter(email__in=[email for email, *_ in STAFF])
+    return [user.email for user in users if two_factor.required_for(user) and two_factor.enrol_demo(user)]
+
+
 @transaction.atomic
 def seed() -> dict:
     created_staff = seed_staff()
+    seed_two_factor()
     seed_catalogue()
     return {"staff_created": created_staff}

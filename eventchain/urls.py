@@ -4,16 +4,29 @@ from django.urls import include, path
 
 from reporting import views as reporting_views
 
-from . import views
+from . import review, views
 from .api.root import api
+from .signin import console as signin_console
+from .signin import views as signin_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
+    path("login/", signin_views.login_view, name="login"),
+    path("login/verify/", signin_views.login_verify, name="login-verify"),
+    path("login/enrol/", signin_views.login_enrol, name="login-enrol"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("reauth/", signin_views.reauth, name="reauth"),
+    path("sso/login/", signin_views.SSOStartView.as_view(), name="oidc_authentication_init"),
+    path("sso/callback/", signin_views.SSOCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("account/two-factor/", signin_views.my_two_factor, name="my-two-factor"),
+    path("console/admin/security/", signin_console.security, name="security"),
+    path("console/admin/security/local-passwords/", signin_console.set_local_passwords, name="security-local-passwords"),
+    path("console/admin/security/two-factor/<int:user_id>/reset/", signin_console.reset_two_factor,
+         name="security-reset-two-factor"),
+    path("console/admin/security/locks/<int:throttle_id>/unlock/", signin_console.unlock, name="security-unlock"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        signin_views.PasswordResetView.as_view(
             template_name="auth/password_reset.html",
             email_template_name="auth/password_reset_email.txt",
             subject_template_name="auth/password_reset_subject.txt",
@@ -27,7 +40,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="auth/password_reset_confirm.html"),
+        signin_views.PasswordResetConfirmView.as_view(template_name="auth/password_reset_confirm.html"),
         name="password_reset_confirm",
     ),
     path(
@@ -41,6 +54,8 @@ urlpatterns = [
     path("console/outbox/", views.outbox_list, name="outbox-list"),
     path("console/outbox/<int:message_id>/requeue/", views.outbox_requeue, name="outbox-requeue"),
     path("console/api-tokens/", views.api_tokens, name="api-tokens"),
+    path("console/admin/review/", review.review_queue, name="review-queue"),
+    path("console/admin/review/<int:flag_id>/", review.review_flag, name="review-flag"),
     path("console/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("console/jobs/<uuid:job_id>/progress/", views.job_progress, name="job-progress"),
     path("console/catalogue/", include("eventchain.catalogue.urls")),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from eventchain.errors import DomainError
 from eventchain.models import OutboxMessage
 from eventchain.pagination import page_of
+from eventchain.reauth import recent_auth_required
 from eventchain.roles import capability_required, has_capability
 
 from . import ledgers, pdf, queries, services
@@ -251,6 +252,7 @@ def _run(request, action, success: str):
 
 @require_POST
 @capability_required("manage_ledger")
+@recent_auth_required
 def ledger_use(request):
     backend = request.POST.get("backend", "")
     _run(request, lambda: connections.use_ledger(actor=request.user, backend=backend),
@@ -272,6 +274,7 @@ def ledger_test(request):
 
 @require_POST
 @capability_required("manage_ledger")
+@recent_auth_required
 def ledger_disconnect(request):
     backend = request.POST.get("backend", "")
     _run(request, lambda: connections.disconnect(actor=request.user, backend=backend), "Disconnected.")
@@ -279,6 +282,7 @@ def ledger_disconnect(request):
 
 
 @capability_required("manage_ledger")
+@recent_auth_required
 def xero_connect(request):
     state = secrets.token_urlsafe(24)
     request.session[OAUTH_STATE] = state
@@ -306,6 +310,7 @@ def xero_callback(request):
 
 @require_POST
 @capability_required("manage_ledger")
+@recent_auth_required
 def xero_custom_connection(request):
     _run(request, lambda: connections.connect_xero_custom(actor=request.user), "Xero Custom Connection is connected.")
     return redirect("finance:ledger")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from eventchain.errors import DomainError
 from eventchain.models import Event, Job
 from eventchain.pagination import page_of
+from eventchain.reauth import recent_auth_required
 from eventchain.roles import capability_required, has_capability
 
 from . import content, downloads, keys, previews, queries, rendering, services
@@ -293,6 +294,7 @@ def design_preview(request, code: str):
 
 @require_POST
 @capability_required("manage_ticket_design")
+@recent_auth_required
 def rotate_key(request, code: str):
     event = _event_or_404(code)
     key = services.rotate_signing_key(event_id=event.pk, actor=request.user)

@@ -5,11 +5,14 @@ from .audit import AuditEntry
 from .catalogue import Event, InventoryKind, Package, Venue
 from .jobs import Job
 from .outbox import OutboxAttempt, OutboxMessage
+from .security import SignInPolicy, SignInThrottle, ThrottleScope
+from .velocity import Flag, VelocityEvent
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Event",
+    "Flag",
     "IdempotencyRecord",
     "InventoryKind",
     "Job",
@@ -17,5 +20,9 @@ __all__ = [
     "OutboxMessage",
     "Package",
     "RoleCapability",
+    "SignInPolicy",
+    "SignInThrottle",
+    "ThrottleScope",
     "Venue",
+    "VelocityEvent",
 ]

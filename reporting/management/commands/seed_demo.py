@@ -26,3 +26,8 @@ class Command(BaseCommand):
             f"Staff sign in with password '{settings.EVENTCHAIN_DEMO_PASSWORD}': admin@example.com (every role), "
             "sales1@, sales2@, fulfilment@, finance@, ticketing@, reporting@example.com"
         )
+        if settings.DEBUG:
+            self.stdout.write(
+                "admin@ and finance@ also enter a two-factor code (demo secret, DEBUG only): "
+                "python manage.py totp_code admin@example.com"
+            )

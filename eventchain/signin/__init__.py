@@ -1,0 +1,1 @@
+"""Staff sign-in: password and two-factor steps, single sign-on, lockout, re-authentication and idle expiry."""
