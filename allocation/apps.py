@@ -6,4 +6,6 @@ class AllocationConfig(AppConfig):
     verbose_name = "Lane 03 Stock allocation"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from . import pii, receivers  # noqa: F401  (connects the signal receivers)
+
+        pii.register()

@@ -48,6 +48,12 @@ class Buyer(models.Model):
         return self.sales_agent_id is None
 
 
+class ConsentSource(models.TextChoices):
+    CRM = "crm", "CRM handoff"
+    PORTAL = "portal", "Buyer portal"
+    STAFF = "staff", "Staff"
+
+
 class Contact(models.Model):
     buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
@@ -55,6 +61,10 @@ class Contact(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     role = models.CharField(max_length=100, blank=True, help_text="e.g. Event coordinator, EA to the CEO")
     is_primary = models.BooleanField(default=False)
+    # Marketing consent travels to the CRM with outcomes; None means nobody has asked yet.
+    marketing_consent = models.BooleanField(null=True, blank=True)
+    consent_source = models.CharField(max_length=20, choices=ConsentSource.choices, blank=True)
+    consent_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-is_primary", "name"]

@@ -13,9 +13,10 @@ from eventchain import audit
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Event, Package
+from eventchain.roles import authorize
 
 from . import lifecycle, rules, signals
-from .models import BillingEntity, Booking, Buyer, Contact, PaymentInstallment
+from .models import BillingEntity, Booking, Buyer, ConsentSource, Contact, PaymentInstallment
 from .queries import is_sales_agent, missing_for_allocation
 
 BUYER_FIELDS = ("name", "crm_account_id", "status", "notes")
@@ -142,6 +143,7 @@ def create_buyer(
     *, actor, name: str, crm_account_id: str = "", sales_agent=None, status: str = Buyer.Status.ACTIVE,
     notes: str = "", unmatched_agent_email: str = "", unmatched_agent_name: str = "",
 ) -> Buyer:
+    authorize(actor, "manage_buyers")
     buyer = Buyer(
         name=(name or "").strip(), crm_account_id=(crm_account_id or "").strip() or None, sales_agent=sales_agent,
         status=status, notes=notes, unmatched_agent_email=unmatched_agent_email,
@@ -161,6 +163,7 @@ def create_buyer(
 
 def update_buyer(*, actor, buyer_id: int, **fields) -> Buyer:
     """Change name, CRM account id, status or notes (the agent changes through assign_agent)."""
+    authorize(actor, "manage_buyers")
     unknown = set(fields) - set(BUYER_FIELDS)
     if unknown:
         raise ValueError(f"update_buyer does not change {', '.join(sorted(unknown))}")
@@ -185,6 +188,7 @@ def update_buyer(*, actor, buyer_id: int, **fields) -> Buyer:
 
 def assign_agent(*, actor, buyer_id: int, agent) -> Buyer:
     """Give a buyer its sales agent; clears a CRM agent EventChain did not recognise."""
+    authorize(actor, "assign_agents")
     if agent is None:
         raise ValidationFailed("Choose the sales agent who owns this buyer.", field="sales_agent")
     _check_agent(agent)
@@ -205,6 +209,7 @@ def assign_agent(*, actor, buyer_id: int, agent) -> Buyer:
 
 def flag_unmatched_agent(*, actor, buyer_id: int, email: str, name: str = "") -> Buyer:
     """Record an agent the CRM named but EventChain does not know; the buyer joins the assignment queue."""
+    authorize(actor, "assign_agents")
     with transaction.atomic():
         buyer = Buyer.objects.select_for_update().filter(pk=buyer_id).first()
         if buyer is None:
@@ -245,6 +250,7 @@ def _make_primary(contact: Contact) -> None:
 def add_contact(*, actor, buyer_id: int, name: str, email: str, phone: str = "", role: str = "",
                 is_primary: bool = False) -> Contact:
     """Add a contact; the buyer's first contact is always primary, and a new primary replaces the old."""
+    authorize(actor, "manage_buyers")
     fields = _normalise_contact({"name": name, "email": email, "phone": phone, "role": role})
     with transaction.atomic():
         buyer = Buyer.objects.select_for_update().filter(pk=buyer_id).first()
@@ -264,6 +270,7 @@ def add_contact(*, actor, buyer_id: int, name: str, email: str, phone: str = "",
 
 def update_contact(*, actor, contact_id: int, is_primary: bool | None = None, **fields) -> Contact:
     """Edit a contact. Making it primary demotes the previous primary; the primary cannot simply be unset."""
+    authorize(actor, "manage_buyers")
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"update_contact does not change {', '.join(sorted(unknown))}")
@@ -293,6 +300,7 @@ def update_contact(*, actor, contact_id: int, is_primary: bool | None = None, **
 
 
 def remove_contact(*, actor, contact_id: int) -> None:
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         contact = Contact.objects.select_for_update().select_related("buyer").filter(pk=contact_id).first()
         if contact is None:
@@ -330,6 +338,7 @@ def _check_billing(entity: BillingEntity) -> None:
 
 
 def add_billing_entity(*, actor, buyer_id: int, **fields) -> BillingEntity:
+    authorize(actor, "manage_buyers")
     unknown = set(fields) - set(BILLING_FIELDS)
     if unknown:
         raise ValueError(f"add_billing_entity does not take {', '.join(sorted(unknown))}")
@@ -346,6 +355,7 @@ def add_billing_entity(*, actor, buyer_id: int, **fields) -> BillingEntity:
 
 
 def update_billing_entity(*, actor, billing_entity_id: int, **fields) -> BillingEntity:
+    authorize(actor, "manage_buyers")
     unknown = set(fields) - set(BILLING_FIELDS)
     if unknown:
         raise ValueError(f"update_billing_entity does not change {', '.join(sorted(unknown))}")
@@ -393,6 +403,7 @@ def create_booking(
     po_number: str = "", billing_entity: BillingEntity | None = None, crm_deal_id: str | None = None,
 ) -> Booking:
     """A draft booking. Lock its details with confirm_event_details, then set deposit terms."""
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         buyer = Buyer.objects.select_for_update().filter(pk=buyer_id).first()
         if buyer is None:
@@ -422,6 +433,7 @@ def update_booking(
 ) -> Booking:
     """Edit a booking before allocation. Event, package and headcount change here only until they are
     locked; after that they change through amend_booking, with a reason."""
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         booking = _locked_booking(booking_id)
         _require_amendable(booking, "details")
@@ -451,6 +463,7 @@ def update_booking(
 
 def confirm_event_details(*, actor, booking_id: int) -> Booking:
     """Lock event, package and headcount: from here on they change only through amend_booking."""
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         booking = _locked_booking(booking_id)
         if booking.details_locked:
@@ -474,6 +487,7 @@ def amend_booking(
     headcount: int | None = None,
 ) -> Booking:
     """Change locked event details, with a reason. Refused once stock is allocated (release it first)."""
+    authorize(actor, "manage_buyers")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the booking changes (the buyer's request, a venue change …).", field="reason")
@@ -520,6 +534,7 @@ def set_deposit_terms(
 ) -> Booking:
     """Replace the payment schedule (percentages totalling 100, or amounts totalling the booking value,
     due dates in order) and record the buyer's PO number."""
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         booking = _locked_booking(booking_id)
         _require_amendable(booking, "deposit terms")
@@ -552,6 +567,7 @@ def set_deposit_terms(
 
 def mark_ready_for_allocation(*, actor, booking_id: int) -> Booking:
     """draft → confirmed: the booking goes to fulfilment's queue. Refuses naming every missing item."""
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         booking = _locked_booking(booking_id)
         if booking.status != BookingStatus.DRAFT:
@@ -567,3 +583,24 @@ def mark_ready_for_allocation(*, actor, booking_id: int) -> Booking:
                           summary=f"Booking {booking.reference} ready for allocation",
                           data={"value": str(booking.value)})
 
+
+
+def set_marketing_consent(*, actor, contact_id: int, consent: bool | None, source: str) -> Contact:
+    """Record a contact's marketing consent (None: unknown) and where it came from; the CRM receives it back."""
+    if source != ConsentSource.PORTAL:  # a contact changes their own consent in the portal, scoped by sign-in
+        authorize(actor, "manage_buyers")
+    if source not in ConsentSource.values:
+        raise ValidationFailed(f"Consent source must be one of {', '.join(ConsentSource.values)}.", field="source")
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        if contact is None:
+            raise NotFound(f"Contact {contact_id} does not exist.")
+        if contact.marketing_consent == consent and contact.consent_source == source:
+            return contact
+        before = contact.marketing_consent
+        contact.marketing_consent, contact.consent_source = consent, source
+        contact.consent_updated_at = timezone.now()
+        contact.save(update_fields=["marketing_consent", "consent_source", "consent_updated_at"])
+        audit.record(actor, "contact.consent_changed", f"Marketing consent of contact {contact.pk}: {consent}",
+                     target=contact, data={"from": before, "to": consent, "source": source})
+    return contact

@@ -7,11 +7,12 @@ class DistributionConfig(AppConfig):
 
     def ready(self):
         # Outbox handler for email, signal receivers (reissue → re-send, wallet adds), portal download rule.
-        from . import receivers  # noqa: F401
+        from . import pii, receivers  # noqa: F401
         from .channels import email  # noqa: F401
         from .guestlists import emails as guestlist_emails
         from .portal import session
 
         guestlist_emails.register()
+        pii.register()
 
         session.install_download_rule()

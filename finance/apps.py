@@ -9,7 +9,9 @@ class FinanceConfig(AppConfig):
     def ready(self):
         from allocation import signals as allocation_signals
 
-        from . import outbox_handlers, receivers  # noqa: F401 — registers the ledger outbox handlers
+        from . import outbox_handlers, pii, receivers  # noqa: F401 — registers the ledger outbox handlers
+
+        pii.register()
 
         allocation_signals.manifest_published.connect(receivers.on_manifest_published,
                                                       dispatch_uid="finance-raise-invoice")

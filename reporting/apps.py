@@ -9,7 +9,8 @@ class ReportingConfig(AppConfig):
     def ready(self):
         from eventchain.api.auth import register_scanner_authenticator
 
-        from . import outcomes, receivers  # noqa: F401 - signal receivers and the CRM outbox handler
+        from . import outcomes, pii, receivers  # noqa: F401 - signal receivers and the CRM outbox handler
         from .gate import devices
 
         register_scanner_authenticator(devices.authenticate)
+        pii.register()

@@ -84,6 +84,14 @@ def compute_outcomes(event: Event) -> dict[int, dict]:
     return result
 
 
+def contacts_consent(buyer: Buyer) -> list[dict]:
+    """Each contact's marketing consent for the CRM (None: never asked), primary first."""
+    return [{"email": contact.email, "name": contact.name, "marketing_consent": contact.marketing_consent,
+             "consent_source": contact.consent_source,
+             "consent_updated_at": contact.consent_updated_at.isoformat() if contact.consent_updated_at else None}
+            for contact in buyer.contacts.all()]
+
+
 def payload(outcome: BuyerOutcome, deals: list[dict]) -> dict:
     event, buyer = outcome.event, outcome.buyer
     return {
@@ -92,6 +100,7 @@ def payload(outcome: BuyerOutcome, deals: list[dict]) -> dict:
         "event": {"code": event.code, "name": event.name, "ends_at": event.ends_at.isoformat()},
         "buyer": {"id": str(buyer.pk), "name": buyer.name, "crm_account_id": buyer.crm_account_id},
         "bookings": deals,
+        "contacts": contacts_consent(buyer),
         "outcome": {
             "tickets": outcome.tickets, "admitted": outcome.admitted, "no_shows": outcome.no_shows,
             "attendance_rate": str(outcome.attendance_rate), "spend": format_money(outcome.spend),

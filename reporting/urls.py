@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .gate import views as gate_views
+from .privacy import views as privacy_views
 
 app_name = "reporting"
 
@@ -19,4 +20,10 @@ urlpatterns = [
     path("events/<str:code>/gate/imports/<int:import_id>/", gate_views.import_detail, name="import"),
     path("events/<str:code>/gate/close/", gate_views.close, name="close"),
     path("events/<str:code>/desk/", gate_views.desk, name="desk"),
+    path("privacy/", privacy_views.privacy_home, name="privacy"),
+    path("privacy/export/", privacy_views.privacy_export, name="privacy-export"),
+    path("privacy/erase/", privacy_views.privacy_erase, name="privacy-erase"),
+    path("privacy/retention/", privacy_views.retention_page, name="retention"),
+    path("privacy/retention/run/", privacy_views.retention_run, name="retention-run"),
+    path("privacy/retention/<str:code>/", privacy_views.retention_policy, name="retention-policy"),
 ]

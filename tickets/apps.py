@@ -7,4 +7,6 @@ class TicketsConfig(AppConfig):
     verbose_name = "Lane 05 Tickets"
 
     def ready(self):
-        from . import receivers, wallet_outbox  # noqa: F401 - registers signal receivers and outbox handlers
+        from . import pii, receivers, wallet_outbox  # noqa: F401 - registers signal receivers and outbox handlers
+
+        pii.register()

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ..guestlists import views as guestlists
-from .views import auth, bookings, guests, invoices, tickets, tracking
+from .views import auth, bookings, consent, guests, invoices, tickets, tracking
 
 app_name = "portal"
 
@@ -31,6 +31,7 @@ urlpatterns = [
     path("address-book/", guestlists.address_book, name="address-book"),
     path("claim/<str:token>/", guestlists.claim, name="claim"),
     path("invoices/", invoices.invoices, name="invoices"),
+    path("preferences/", consent.consent, name="consent"),
     path("invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
     # Links in emails: no sign-in, the signed token is the permission.
     path("o/<str:token>.gif", tracking.open_pixel, name="open-pixel"),

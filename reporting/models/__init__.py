@@ -3,9 +3,10 @@
 from .attendance import Attendance
 from .gate import GateDevice, GateSettings, Scan, ScanImport, ScanResult, ScanSource
 from .outcomes import BuyerOutcome
+from .privacy import RetentionPolicy
 from .profile import BookingActivity, BookingSnapshot
 
 __all__ = [
-    "Attendance", "BookingActivity", "BookingSnapshot", "BuyerOutcome", "GateDevice", "GateSettings", "Scan",
-    "ScanImport", "ScanResult", "ScanSource",
+    "Attendance", "BookingActivity", "BookingSnapshot", "BuyerOutcome", "GateDevice", "GateSettings", "RetentionPolicy",
+    "Scan", "ScanImport", "ScanResult", "ScanSource",
 ]

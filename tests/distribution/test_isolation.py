@@ -18,7 +18,7 @@ from tickets.models import Guest, Ticket
 
 pytestmark = pytest.mark.django_db
 TOKEN_ROUTES = {"link", "open-pixel", "tracked-file", "google-wallet-callback", "claim"}  # not session-scoped
-UNSCOPED = {"home", "login", "logout", "invoices", "address-book"}
+UNSCOPED = {"home", "login", "logout", "invoices", "address-book", "consent"}  # consent: own contact only
 
 
 @pytest.fixture

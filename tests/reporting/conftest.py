@@ -94,3 +94,16 @@ def scanner(gate_token):
         return Client(HTTP_AUTHORIZATION=f"Bearer {gate_token(event_code, gate)}")
 
     return make
+
+
+@pytest.fixture
+def admin(make_staff):
+    return make_staff("admin")
+
+
+@pytest.fixture
+def data(admin):
+    """One person touching every classified column, and another who must be left alone (privacy tests)."""
+    from .privacy_dataset import build
+
+    return build(admin)
