@@ -16,7 +16,7 @@ from eventchain import audit
 from eventchain.errors import DomainError, NotFound, StateConflict, ValidationFailed
 
 from . import handoff_payload, locks, services, webhook
-from .models import BillingEntity, Booking, Buyer, Contact, CrmHandoff
+from .models import BillingEntity, Booking, Buyer, ConsentSource, Contact, CrmHandoff
 from .queries import sales_agent_by_email
 
 log = logging.getLogger(__name__)
@@ -228,11 +228,14 @@ def _upsert_contacts(buyer: Buyer, payload: handoff_payload.HandoffIn) -> None:
         existing = Contact.objects.filter(buyer=buyer, email__iexact=contact.email).first()
         try:
             if existing is None:
-                services.add_contact(actor=ACTOR, buyer_id=buyer.pk, email=contact.email,
-                                     is_primary=contact.primary, **fields)
+                saved = services.add_contact(actor=ACTOR, buyer_id=buyer.pk, email=contact.email,
+                                             is_primary=contact.primary, **fields)
             else:
-                services.update_contact(actor=ACTOR, contact_id=existing.pk, is_primary=contact.primary or None,
-                                        **fields)
+                saved = services.update_contact(actor=ACTOR, contact_id=existing.pk,
+                                                is_primary=contact.primary or None, **fields)
+            if contact.marketing_consent is not None:
+                services.set_marketing_consent(actor=ACTOR, contact_id=saved.pk, consent=contact.marketing_consent,
+                                               source=ConsentSource.CRM)
         except ValidationFailed as exc:
             raise _at({}, exc, f"contacts.{n}.") from exc
 

@@ -30,6 +30,15 @@ def _email(value: str) -> str:
 class _In(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after", check_fields=False)
+    @classmethod
+    def _no_nul_characters(cls, value):
+        # PostgreSQL text cannot hold NUL; refuse it here as a field error instead of failing on save.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL (\\x00) characters")
+        return value
+
 
 class AgentIn(_In):
     email: str = Field("", max_length=254)
@@ -67,6 +76,8 @@ class ContactIn(_In):
     phone: str = Field("", max_length=40)
     role: str = Field("", max_length=100)
     primary: bool = False
+    # Optional (API.md): true/false as recorded in the CRM; absent or null leaves EventChain's value alone.
+    marketing_consent: bool | None = None
 
     _check_email = field_validator("email")(_email)
 
@@ -108,7 +119,7 @@ def parse(raw_body: bytes) -> HandoffIn:
     """The payload, or ValidationFailed listing every field at fault."""
     try:
         data = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an int over 4300 digits, deep nesting
         raise ValidationFailed(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object (see API.md, CRM handoff).")
@@ -131,10 +142,13 @@ def deal_id_of(raw_body: bytes) -> str:
     """Best effort, for listing deliveries before (or without) a valid signature."""
     try:
         data = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
         return ""
     deal = data.get("deal_id") if isinstance(data, dict) else None
-    return str(deal)[:100] if isinstance(deal, str | int) else ""
+    if not isinstance(deal, str | int):
+        return ""
+    # Stored before the body is validated: PostgreSQL text holds neither NUL nor unpaired surrogates.
+    return str(deal).replace("\x00", "\ufffd").encode("utf-8", "replace").decode()[:100]
 
 
 def installments(payload: HandoffIn) -> list[rules.Installment]:

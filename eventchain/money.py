@@ -1,7 +1,7 @@
 """Money: Decimal amounts in the organisation's currency, rounded per line half-up to cents like Xero."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
@@ -52,10 +52,26 @@ def totals(lines: list[Line]) -> Totals:
 
 
 def split_by_percent(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
-    """Split `total` into cent amounts by percentages; the last part takes the rounding remainder."""
-    parts = [to_cents(total * pct / 100) for pct in percents[:-1]]
-    parts.append(to_cents(total) - sum(parts, Decimal("0.00")))
-    return parts
+    """Split `total` into cent amounts by percentages; the last part's share is what the others leave.
+
+    Largest remainder: each part is its exact share rounded down to the cent, and the cents left over go to
+    the parts with the largest fractions (earlier first on ties). The parts add up to the total, none is more
+    than a cent from its exact share, and none goes negative (rounding each part half-up could push the
+    last one below zero when many shares end in half a cent).
+    """
+    whole = to_cents(total)
+    if not percents:
+        return [whole]
+    sign = -1 if whole < 0 else 1
+    cents = abs(whole) / CENT
+    shares = [cents * pct / 100 for pct in percents[:-1]]
+    shares.append(cents - sum(shares, Decimal(0)))
+    floors = [share.to_integral_value(rounding=ROUND_FLOOR) for share in shares]
+    left_over = int(cents - sum(floors, Decimal(0)))
+    by_fraction = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for index in by_fraction[:left_over]:
+        floors[index] += 1
+    return [sign * (amount * CENT).quantize(CENT) for amount in floors]
 
 
 def display(amount) -> str:

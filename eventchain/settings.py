@@ -5,6 +5,7 @@ With DEBUG off it is a production run and refuses to start while a required vari
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -25,7 +26,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
-TESTING = env_bool("EVENTCHAIN_TESTING", False)
+# pytest imports itself before pytest-django loads these settings, so a test run is recognised without
+# relying on an environment variable set early enough.
+TESTING = env_bool("EVENTCHAIN_TESTING", "pytest" in sys.modules)
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EVENTCHAIN_CRM_WEBHOOK_SECRET")
 if not DEBUG:
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "eventchain",
     "buyers",
     "allocation",
@@ -62,11 +67,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "eventchain.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "eventchain.signin.idle.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "eventchain.api.idempotency.IdempotencyKeyMiddleware",
@@ -91,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eventchain.console.navigation",
+                "eventchain.security_headers.csp_nonce",
             ],
         },
     },
@@ -115,7 +123,7 @@ if TESTING:
     # Hashing cost is not what the suite tests; production keeps Django's default hasher.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-AUTHENTICATION_BACKENDS = ["eventchain.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["eventchain.auth.EmailBackend", "eventchain.signin.sso.EventChainOIDCBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -162,13 +170,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# One deployment's workers can be kept apart from another's on a shared Redis (the fault tests do this).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("EVENTCHAIN_CELERY_QUEUE", "celery")
+# How often beat hands due outbox rows and stalled jobs to a worker (tests shorten both).
+EVENTCHAIN_OUTBOX_DISPATCH_SECONDS = float(os.environ.get("EVENTCHAIN_OUTBOX_DISPATCH_SECONDS", "10"))
+EVENTCHAIN_JOB_STALL_SECONDS = float(os.environ.get("EVENTCHAIN_JOB_STALL_SECONDS", "600"))
 CELERY_BEAT_SCHEDULE = {
-    "outbox-dispatch-due": {"task": "eventchain.tasks.dispatch_outbox", "schedule": 10.0},
+    "outbox-dispatch-due": {"task": "eventchain.tasks.dispatch_outbox",
+                            "schedule": EVENTCHAIN_OUTBOX_DISPATCH_SECONDS},
+    "jobs-resume-stalled": {"task": "eventchain.tasks.resume_stalled_jobs",
+                            "schedule": min(60.0, max(1.0, EVENTCHAIN_JOB_STALL_SECONDS / 4))},
     "finance-poll-ledger-payments": {"task": "finance.tasks.poll_ledger_payments", "schedule": 300.0},
     "finance-process-ledger-webhooks": {"task": "finance.tasks.process_pending_webhooks", "schedule": 60.0},
     "allocation-release-expired-holds": {"task": "allocation.tasks.release_expired_holds", "schedule": 60.0},
     "distribution-name-reminders": {"task": "distribution.tasks.send_name_reminders", "schedule": 3600.0},
     "distribution-event-messages": {"task": "distribution.tasks.send_event_messages", "schedule": 3600.0},
+    "reporting-run-retention": {"task": "reporting.tasks.run_retention", "schedule": 86400.0},
 }
 
 CACHES = {
@@ -197,6 +214,34 @@ EVENTCHAIN_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("EVENTCHAIN_OUTBOX_MAX_ATTEM
 EVENTCHAIN_OUTBOX_BASE_DELAY = float(os.environ.get("EVENTCHAIN_OUTBOX_BASE_DELAY", "5"))
 EVENTCHAIN_OUTBOX_MAX_DELAY = float(os.environ.get("EVENTCHAIN_OUTBOX_MAX_DELAY", "3600"))
 EVENTCHAIN_DEMO_PASSWORD = os.environ.get("EVENTCHAIN_DEMO_PASSWORD", "eventchain-demo")
+# Data retention defaults per event, counted from the event's end (docs/privacy.md); events may override.
+EVENTCHAIN_RETENTION_GUEST_CONTACT_DAYS = int(os.environ.get("EVENTCHAIN_RETENTION_GUEST_CONTACT_DAYS", "90"))
+EVENTCHAIN_RETENTION_SCANS_DAYS = int(os.environ.get("EVENTCHAIN_RETENTION_SCANS_DAYS", "365"))
+# Australian law asks for 5 years of tax records; 7 also covers amended assessments and the ATO's look-back.
+EVENTCHAIN_RETENTION_FINANCIAL_YEARS = int(os.environ.get("EVENTCHAIN_RETENTION_FINANCIAL_YEARS", "7"))
+
+
+# Fraud rules (eventchain.velocity): N actions on one subject within a window of seconds flag it and hold it
+# for review. Each can be set in the environment as "N/seconds", e.g. EVENTCHAIN_VELOCITY_TICKET_REISSUES=3/86400;
+# "0" turns a rule off.
+def _velocity_rule(name: str, threshold: int, window: int) -> dict:
+    raw = os.environ.get(f"EVENTCHAIN_VELOCITY_{name.upper()}", "").strip()
+    if raw:
+        count, _, seconds = raw.partition("/")
+        threshold, window = int(count), int(seconds or window)
+    return {"threshold": threshold, "window": window}
+
+
+EVENTCHAIN_VELOCITY_RULES = {
+    "ticket_reissues": _velocity_rule("ticket_reissues", 3, 24 * 3600),
+    "buyer_transfers": _velocity_rule("buyer_transfers", 5, 3600),
+    "session_downloads": _velocity_rule("session_downloads", 50, 10 * 60),
+    "device_failed_scans": _velocity_rule("device_failed_scans", 10, 5 * 60),
+}
+# Requests per minute one staff API token may make (gate scanner tokens are not limited); 0 turns it off.
+EVENTCHAIN_API_TOKEN_RATE_LIMIT = int(os.environ.get("EVENTCHAIN_API_TOKEN_RATE_LIMIT", "1200"))
+# Buyer portal writes (guest saves, uploads, reissue, revoke, transfer, send) per signed-in session per minute.
+EVENTCHAIN_PORTAL_ACTIONS_PER_MINUTE = int(os.environ.get("EVENTCHAIN_PORTAL_ACTIONS_PER_MINUTE", "30"))
 
 # Lane 04 finance: invoice numbering, payment terms and the external ledgers (base URLs let tests use fakes).
 EVENTCHAIN_INVOICE_PREFIX = os.environ.get("EVENTCHAIN_INVOICE_PREFIX", "INV")
@@ -244,6 +289,12 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Lax, not Strict: sign-in links from email and identity-provider redirects are cross-site GETs.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# htmx sends the token from the page (hx-headers), so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -253,12 +304,46 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Staff sign-in (issue 9): single sign-on through OpenID Connect (Microsoft Entra ID or any OIDC provider),
+# two-factor codes for local passwords, lockout, re-authentication for sensitive actions and idle expiry.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")  # empty: claims come from the ID token alone
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "15"))
+OIDC_CREATE_USER = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/login/"
+# The ID token's `iss` must equal this (Entra: https://login.microsoftonline.com/<tenant-id>/v2.0).
+EVENTCHAIN_OIDC_ISSUER = os.environ.get("EVENTCHAIN_OIDC_ISSUER", "").rstrip("/")
+# "<provider group id or name>=<role>,..." e.g. "3f2c...=finance,ops-admins=admin"; unmapped users are refused.
+EVENTCHAIN_OIDC_GROUP_ROLES = os.environ.get("EVENTCHAIN_OIDC_GROUP_ROLES", "")
+EVENTCHAIN_OIDC_GROUPS_CLAIMS = env_list("EVENTCHAIN_OIDC_GROUPS_CLAIMS", "groups,roles")
+EVENTCHAIN_OIDC_LABEL = os.environ.get("EVENTCHAIN_OIDC_LABEL", "Sign in with Microsoft")
+EVENTCHAIN_2FA_REQUIRED_ROLES = env_list("EVENTCHAIN_2FA_REQUIRED_ROLES", "admin,finance")
+EVENTCHAIN_2FA_ISSUER = os.environ.get("EVENTCHAIN_2FA_ISSUER", "EventChain")
+EVENTCHAIN_REAUTH_MAX_AGE = int(os.environ.get("EVENTCHAIN_REAUTH_MAX_AGE", "600"))
+EVENTCHAIN_SESSION_IDLE_TIMEOUT = int(os.environ.get("EVENTCHAIN_SESSION_IDLE_TIMEOUT", str(30 * 60)))
+EVENTCHAIN_LOCKOUT_FAILURES = int(os.environ.get("EVENTCHAIN_LOCKOUT_FAILURES", "5"))
+EVENTCHAIN_LOCKOUT_IP_FAILURES = int(os.environ.get("EVENTCHAIN_LOCKOUT_IP_FAILURES", "20"))
+EVENTCHAIN_LOCKOUT_WINDOW = int(os.environ.get("EVENTCHAIN_LOCKOUT_WINDOW", str(15 * 60)))
+EVENTCHAIN_LOCKOUT_DURATION = int(os.environ.get("EVENTCHAIN_LOCKOUT_DURATION", str(15 * 60)))
+OTP_TOTP_ISSUER = EVENTCHAIN_2FA_ISSUER
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Redacts emails, ticket codes, tokens and phone numbers from every record (eventchain/logredact.py).
+    "filters": {"redact": {"()": "eventchain.logredact.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"},
+                # runserver's request lines carry URLs (portal and claim tokens): through the redacting handler.
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
                 "fontTools": {"level": "WARNING"}, "fontTools.subset": {"level": "ERROR"}},
 }

@@ -90,6 +90,9 @@ def decode(code: str) -> tuple[TicketClaim, bytes, bytes]:
         raw = base64.b32decode(code[len(PREFIX):] + _PADDING)
     except (binascii.Error, ValueError) as exc:
         raise CodeError("malformed", "The ticket code contains characters outside Base32.") from exc
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != code[len(PREFIX):]:
+        # The last character carries 3 unused bits; only the spelling `encode` makes is a ticket code.
+        raise CodeError("malformed", "The ticket code's last character is altered.")
     payload, signature = raw[:CLAIM_SIZE], raw[CLAIM_SIZE:]
     version, key_id, event_id, ticket_id, generation, valid_from, valid_until = _CLAIM.unpack(payload)
     if version != VERSION:

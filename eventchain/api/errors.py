@@ -2,7 +2,8 @@
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -91,6 +92,15 @@ def install(api: NinjaAPI) -> None:
         else:
             errors = [{"field": None, "message": m} for m in exc.messages]
         return respond(request, 422, errors)
+
+    @api.exception_handler(SuspiciousOperation)
+    def refused_request(request, exc: SuspiciousOperation):
+        # Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields): the caller's to fix.
+        if isinstance(exc, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return respond(request, 413, [{"field": None, "message": f"The request body is over {limit} bytes; "
+                                                                      "send less at a time."}])
+        return respond(request, 400, [{"field": None, "message": "The request was refused as malformed."}])
 
     @api.exception_handler(Exception)
     def server_error(request, exc: Exception):
