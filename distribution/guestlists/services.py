@@ -16,6 +16,7 @@ from django.utils import timezone
 from buyers.models import Booking, Buyer
 from eventchain import audit, crypto
 from eventchain.errors import DomainError, NotFound, StateConflict, ValidationFailed
+from eventchain.roles import authorize
 from tickets import services as ticket_services
 from tickets.models import Channel, Guest, Ticket, TicketStatus
 
@@ -95,6 +96,7 @@ def deadlines(booking: Booking) -> Deadlines:
 
 
 def set_event_policy(*, event, names_due_at, cutoff_at, actor) -> EventNamePolicy:
+    authorize(actor, "manage_buyers")
     if cutoff_at < names_due_at:
         raise ValidationFailed("The cut-off cannot be before the name deadline.", field="cutoff_at")
     with transaction.atomic():
@@ -106,6 +108,7 @@ def set_event_policy(*, event, names_due_at, cutoff_at, actor) -> EventNamePolic
 
 
 def set_booking_override(*, booking_id, names_due_at=None, cutoff_at=None, actor) -> BookingNameOverride:
+    authorize(actor, "manage_buyers")
     with transaction.atomic():
         booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
         if booking is None:

@@ -17,6 +17,7 @@ from eventchain import audit, jobs, outbox
 from eventchain.errors import NotFound, StateConflict, ValidationFailed
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Job
+from eventchain.roles import authorize
 from tickets import services as ticket_services
 from tickets.models import Channel, Ticket, TicketStatus
 
@@ -141,6 +142,7 @@ def _locked_booking(booking_id) -> Booking:
 
 def start_distribution(*, booking_id, mode: str, actor) -> Job:
     """Check the booking can be sent, then queue the distribution job (the API answers 202)."""
+    authorize(actor, "distribute_tickets")
     from .. import tasks
 
     if mode not in MODES:
@@ -245,6 +247,7 @@ def _limit_resends(booking_id: int, subject: str) -> None:
 
 def resend_ticket(*, ticket_id, actor, scope_buyer_id: int | None = None) -> DeliveryMessage:
     """Staff or the buyer: email a ticket again on its channel. Rate-limited per ticket."""
+    authorize(actor, "distribute_tickets")
     ticket = Ticket.objects.select_related("booking", "booking__event", "guest").filter(pk=ticket_id).first()
     if ticket is None or (scope_buyer_id is not None and ticket.booking.buyer_id != scope_buyer_id):
         raise NotFound("No such ticket.")
@@ -264,6 +267,7 @@ def resend_ticket(*, ticket_id, actor, scope_buyer_id: int | None = None) -> Del
 
 def resend_message(*, message_id, actor, scope_buyer_id: int | None = None) -> DeliveryMessage:
     """Send an earlier ticket email again to the same recipient (e.g. after fixing a bounced address)."""
+    authorize(actor, "distribute_tickets")
     original = DeliveryMessage.objects.select_related("booking", "booking__event").filter(
         pk=message_id, booking__isnull=False).first()
     if original is None or (scope_buyer_id is not None and original.booking.buyer_id != scope_buyer_id):
