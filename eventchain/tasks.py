@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import outbox
+from . import jobs, outbox
 
 
 @shared_task(name="eventchain.tasks.deliver_outbox_message", ignore_result=True)
@@ -13,3 +13,8 @@ def deliver_outbox_message(message_id: int) -> None:
 @shared_task(name="eventchain.tasks.dispatch_outbox", ignore_result=True)
 def dispatch_outbox(limit: int = 100) -> int:
     return outbox.dispatch_due(limit)
+
+
+@shared_task(name="eventchain.tasks.resume_stalled_jobs", ignore_result=True)
+def resume_stalled_jobs() -> int:
+    return len(jobs.resume_stalled())

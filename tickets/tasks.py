@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from eventchain import jobs
+
 from . import services
 
 
@@ -13,3 +15,9 @@ def issue_tickets(job_id: str, booking_id: int, actor_id: int | None = None, cha
         services.run_issuance(job_id=job_id, booking_id=booking_id, actor=actor, channel=channel)
     except Exception:  # recorded on the job (and logged) by run_issuance; a retry is a new job
         return
+
+
+@jobs.resumer(services.JOB_KIND)
+def resume_issuance(job) -> None:
+    """A stalled issuance job runs again from where its tickets are: staged ones are produced, none twice."""
+    issue_tickets.delay(str(job.pk), int(job.object_id), job.created_by_id)
