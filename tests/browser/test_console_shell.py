@@ -16,6 +16,7 @@ def test_staff_sign_in_and_move_through_the_console(page, live_server, sign_in, 
     page.get_by_role("navigation", name="Lanes").get_by_role("link", name="Admin").click()
     page.get_by_role("link", name="Open the catalogue").click()
     page.get_by_role("link", name="GF2026").click()
+    page.wait_for_url("**/console/catalogue/events/GF2026/")  # a click does not wait for the next page
     assert page.get_by_role("cell", name="Private box for 8").is_visible()
     screenshot("console-event")
 
