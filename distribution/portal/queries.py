@@ -39,12 +39,23 @@ def booking(buyer: Buyer, booking_id) -> Booking:
     return row
 
 
-def tickets(buyer: Buyer, booking_id):
-    return (
+def tickets(buyer: Buyer, booking_id, search: str = ""):
+    rows = (
         Ticket.objects.filter(booking__buyer=buyer, booking_id=booking_id)
         .select_related("guest", "package", "event", "event__venue", "booking")
         .order_by("manifest_line_id", "seat_index", "id")
     )
+    if search:
+        rows = rows.filter(Q(number__icontains=search) | Q(guest__name__icontains=search)
+                           | Q(guest__email__icontains=search) | Q(area__icontains=search)
+                           | Q(unit_label__icontains=search) | Q(seat_label__icontains=search))
+    return rows
+
+
+def live_ticket_count(buyer: Buyer, booking_id) -> int:
+    """Counted in the database: the booking page shows one page of tickets, not all of them."""
+    return Ticket.objects.filter(booking__buyer=buyer, booking_id=booking_id,
+                                 status__in=[TicketStatus.ISSUED, TicketStatus.SENT]).count()
 
 
 def ticket(buyer: Buyer, ticket_id) -> Ticket:

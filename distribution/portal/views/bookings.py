@@ -10,18 +10,19 @@ from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError, RateLimited
 from eventchain.models import Job
+from eventchain.pagination import page_of
 from tickets import downloads, rendering
 from tickets.models import TicketStatus
 
 from ... import queries as shared
 from ...guestlists import services as guestlists
 from ...models import TrackingKind
+from ...services import holds, sending
 from ...services import portal as portal_services
-from ...services import sending
 from .. import queries
 from ..forms import DeliveryForm, GuestForm, UploadForm
 from ..session import actor, portal_login_required, portal_scope, signed_in_contact
-from .common import go, rate_limited
+from .common import action_budget, go, rate_limited, session_key
 
 LIVE = (TicketStatus.ISSUED, TicketStatus.SENT)
 
@@ -40,18 +41,24 @@ def home(request):
 
 def booking_context(request, booking, **extra) -> dict:
     buyer = portal_scope(request)
-    tickets = list(queries.tickets(buyer, booking.pk))
+    # One page of tickets (a booking can hold a thousand); counts come from the database, not the rows.
+    search = request.GET.get("q", "").strip()
+    page, query = page_of(request, queries.tickets(buyer, booking.pk, search))
+    tickets = list(page.object_list)
     latest = shared.latest_message_by_ticket([ticket.pk for ticket in tickets])
     guests = list(queries.guests(buyer, booking.pk))
     primary = sending.primary_contact(booking)
-    live_count = sum(1 for ticket in tickets if ticket.status in LIVE)
+    live_count = queries.live_ticket_count(buyer, booking.pk)
+    summary = guestlists.booking_summary(booking, tickets)
     job = None
     if _uuid(request.GET.get("job", "")):
         job = Job.objects.filter(pk=request.GET["job"], object_type="buyers.booking",
                                  object_id=str(booking.pk)).first()
     return {
         "buyer": buyer, "contact": signed_in_contact(request), "booking": booking,
-        "tickets": [{"ticket": ticket, "message": latest.get(ticket.pk)} for ticket in tickets],
+        "tickets": [{"ticket": ticket, "message": latest.get(ticket.pk),
+                     "placeholder": summary["placeholders"].get(ticket.pk)} for ticket in tickets],
+        "page": page, "query": query, "q": search,
         "guests": guests, "room_for_guests": len(guests) < booking.headcount,
         "live_count": live_count,
         "can_send": bool(live_count) and booking.status in sending.DISTRIBUTABLE, "nav": "bookings",
@@ -61,7 +68,7 @@ def booking_context(request, booking, **extra) -> dict:
         "delivery_form": extra.pop("delivery_form", None) or DeliveryForm(initial={"mode": "buyer_bundle"}),
         "guest_form": extra.pop("guest_form", None) or GuestForm(),
         "upload_form": extra.pop("upload_form", None) or UploadForm(),
-        **guestlists.booking_summary(booking, tickets),
+        **summary,
         **extra,
     }
 
@@ -77,11 +84,15 @@ def _uuid(value: str) -> bool:
 @portal_login_required
 def booking(request, booking_id):
     row = queries.booking(portal_scope(request), booking_id)
-    return render(request, "portal/booking.html", booking_context(request, row))
+    context = booking_context(request, row)
+    if request.htmx and request.headers.get("HX-Target") == "ticket-table":
+        return render(request, "portal/booking.html#ticket-table", context)
+    return render(request, "portal/booking.html", context)
 
 
 @require_POST
 @portal_login_required
+@action_budget
 def send(request, booking_id):
     buyer = portal_scope(request)
     row = queries.booking(buyer, booking_id)
@@ -119,6 +130,13 @@ def booking_pdf(request, booking_id):
     buyer = portal_scope(request)
     row = queries.booking(buyer, booking_id)
     tickets = [ticket for ticket in queries.tickets(buyer, row.pk) if ticket.status in LIVE]
+    if not tickets:
+        raise Http404("This booking has no issued tickets yet.")
+    try:
+        holds.count_download(session_key=session_key(request), contact=signed_in_contact(request), tickets=tickets)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render(request, "portal/booking.html", booking_context(request, row), status=exc.http_status)
     path = downloads.booking_pdf(tickets)
     if path is None:
         raise Http404("This booking has no issued tickets yet.")
