@@ -144,6 +144,7 @@ class AddressBookEntry(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name_plural = "address book entries"
         constraints = [models.UniqueConstraint(fields=["buyer", "email"], name="address_book_email_per_buyer")]
 
     def __str__(self):
