@@ -7,7 +7,9 @@ Recreates the database `eventchain_bench`, migrates, seeds (a buyer's booking wi
 pre-signed CRM handoff bodies with unique deal ids), starts gunicorn (DEBUG=0, gthread) and a Celery
 worker on its own Redis queue, then runs concurrently for --seconds:
 
-  portal   20 buyers looping on their booking page (closed loop: each waits for its page; first page of 25)
+  portal   20 buyers on their booking page (closed loop: each waits for its page, then reads it for
+           --think seconds, ±50 %, before the next; first page of 25). --think 0 is a stress test with no
+           pauses at all: 20 users then ask for as many pages as the server can give.
   handoff  CRM handoffs at 50/s (open loop: sent on schedule whatever the answers do)
   gate     gate scans at 200/s (open loop; distinct valid codes, 8 % repeats of an admitted code)
 
@@ -49,6 +51,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--portal-users", type=int, default=20)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a portal user reads a page before the next (±50 %%); 0: no pauses")
     parser.add_argument("--handoff-rate", type=float, default=50)
     parser.add_argument("--scan-rate", type=float, default=200)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -245,12 +249,16 @@ async def timed(client, results: Results, method: str, url: str, ok: set[int], s
     return response
 
 
-async def portal_user(client, results: Results, url: str, cookie: str, until: float):
+async def portal_user(client, results: Results, url: str, cookie: str, until: float, think: float,
+                      rng: random.Random):
     headers = {"Cookie": f"sessionid={cookie}"}
     while time.perf_counter() < until:
         response = await timed(client, results, "GET", url, {200}, headers=headers)
         if response is not None and response.status_code == 200 and b"LB-00000" not in response.content:
             results.error("page without the booking's tickets")
+        if think:
+            # A person reads the page before the next click (never past the end of the phase).
+            await asyncio.sleep(max(0.0, min(think * rng.uniform(0.5, 1.5), until - time.perf_counter())))
 
 
 async def open_loop(rate: float, seconds: float, send, results: Results, concurrency: int, spawned: set):
@@ -289,7 +297,8 @@ async def open_loop(rate: float, seconds: float, send, results: Results, concurr
 async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], float]:
     import httpx
 
-    portal = Results("portal booking page", f"{args.portal_users} users, p95 < {PORTAL_P95_MS:.0f} ms")
+    portal = Results("portal booking page",
+                     f"{args.portal_users} users (think {args.think:g} s), p95 < {PORTAL_P95_MS:.0f} ms")
     handoff = Results("CRM handoff", f"{args.handoff_rate:.0f}/s")
     gate = Results("gate scan", f"{args.scan_rate:.0f}/s")
     rng = random.Random(7)
@@ -340,8 +349,9 @@ async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], f
         started = time.perf_counter()
         until = started + args.seconds
         page = f"/portal/bookings/{seeded['booking']}/"
-        drivers = [asyncio.create_task(portal_user(portal_client, portal, page, cookie, until))
-                   for cookie in seeded["cookies"]]
+        drivers = [asyncio.create_task(portal_user(portal_client, portal, page, cookie, until, args.think,
+                                                      random.Random(n)))
+                   for n, cookie in enumerate(seeded["cookies"])]
         drivers += [asyncio.create_task(open_loop(args.handoff_rate, args.seconds, send_handoff, handoff,
                                                   args.in_flight, spawned)),
                     asyncio.create_task(open_loop(args.scan_rate, args.seconds, scan, gate, args.in_flight,

@@ -1,10 +1,15 @@
 """The buyer profile: each booking's allocation, invoice and payment, delivery and attendance status.
 
 `BookingSnapshot` is recomputed from the source tables after any lane changes a booking (receivers in
-reporting/receivers.py call `schedule_refresh`), once per booking per transaction, after it commits.
+reporting/receivers.py call `schedule_refresh`), once per booking per transaction, by a Celery task queued
+after it commits.
 `BookingActivity` keeps the story in words, written inside the transaction that made the change.
 """
 
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -17,6 +22,8 @@ from tickets.models import Ticket, TicketStatus
 
 from .models import Attendance, BookingActivity, BookingSnapshot
 from .reports.figures import ZERO, _current_lines, _sum
+
+logger = logging.getLogger(__name__)
 
 
 def record_activity(booking: Booking, kind: str, summary: str, **data) -> BookingActivity:
@@ -33,7 +40,28 @@ class _Refresh:
 
     def __call__(self):
         self.done = True
-        refresh_snapshot(self.booking_id)
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # local runs and tests: no worker, so now and in order
+            refresh_snapshot(self.booking_id)
+            return
+        # A worker recomputes it, at most once per booking per REFRESH_DELAY: the snapshot's dozen
+        # aggregates were a third of a CRM handoff and, at a busy gate, ran again for every scan.
+        from .tasks import refresh_booking_snapshot
+
+        if not cache.add(pending_key(self.booking_id), 1, timeout=REFRESH_DELAY * 30):
+            return  # a refresh is already queued and has not started: it will see this change
+        try:
+            refresh_booking_snapshot.apply_async((self.booking_id,), countdown=REFRESH_DELAY)
+        except Exception:  # the broker is down: the request already committed, so refresh here instead
+            cache.delete(pending_key(self.booking_id))
+            logger.warning("Broker unavailable; refreshing booking %s snapshot in the request", self.booking_id)
+            refresh_snapshot(self.booking_id)
+
+
+REFRESH_DELAY = 2  # seconds a snapshot may lag behind a burst of changes to its booking
+
+
+def pending_key(booking_id: int) -> str:
+    return f"reporting:snapshot-pending:{booking_id}"
 
 
 def schedule_refresh(booking_id: int) -> None:
