@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError, NotFound, ValidationFailed
+from eventchain.forms import show_errors
 from eventchain.lifecycle import BookingStatus
 from eventchain.models import Event, InventoryKind
 from eventchain.pagination import page_of
@@ -24,12 +25,6 @@ def _booking(booking_id):
         return queries.booking(booking_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-
-
-def _apply_errors(form, exc: DomainError) -> None:
-    for error in exc.errors:
-        field = (error.get("field") or "").split(".")[0]
-        form.add_error(field if field in form.fields else None, error["message"])
 
 
 def _units_text(form, name="units"):
@@ -67,7 +62,7 @@ def manual(request):
                 preferred_area=area.name if area else None, source="manual",
             )
         except DomainError as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, " ".join(outcome.notes))
             return redirect("allocation:booking", outcome.booking.pk)
@@ -330,7 +325,7 @@ def _rules_action(request, event: Event, action: str):
             hold = services.create_hold(event_id=event.pk, name=data["name"], owner=data["owner"], actor=user,
                                         units=data["units"], passes=data["passes"], expires_at=data["expires_at"])
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return False, form
         messages.success(request, f"Hold '{hold.name}' created.")
     elif action == "hold-release":
@@ -344,7 +339,7 @@ def _rules_action(request, event: Event, action: str):
             labels = services.block_units(event_id=event.pk, units=form.cleaned_data["units"],
                                           reason=form.cleaned_data["reason"], actor=user)
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return False, form
         messages.success(request, f"Blocked {', '.join(labels)}.")
     elif action == "unblock":

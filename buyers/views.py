@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError, ValidationFailed
+from eventchain.forms import show_errors
 from eventchain.lifecycle import BookingStatus
 from eventchain.pagination import page_of
 from eventchain.roles import capability_required, has_capability
@@ -46,20 +47,13 @@ def _done(request, url: str, notice: str) -> HttpResponse:
     return redirect(url)
 
 
-def _apply_errors(form, exc: DomainError) -> None:
-    """Show a service's refusal beside the field it names, or above the form."""
-    for error in exc.errors:
-        field = (error.get("field") or "").split(".")[0]
-        form.add_error(field if field in form.fields else None, error["message"])
-
-
 def _form_page(request, *, form, save, success_url, notice, title, crumbs, extra=None, template="buyers/form.html"):
     """Render `form`; on a valid POST call `save(cleaned_data)` and go to `success_url(result)`."""
     if request.method == "POST" and form.is_valid():
         try:
             result = save(form.cleaned_data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
         else:
             return _done(request, success_url(result), notice(result))
     context = {"form": form, "title": title, "crumbs": crumbs, "action": request.get_full_path(), **SECTION,

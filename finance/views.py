@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError
+from eventchain.forms import show_errors
 from eventchain.models import OutboxMessage
 from eventchain.pagination import page_of
 from eventchain.reauth import recent_auth_required
@@ -98,10 +99,7 @@ def record_payment(request, pk: int):
                 actor=request.user,
             )
         except DomainError as exc:
-            fields = {"date": "received_on"}
-            for error in exc.errors:
-                field = fields.get(error["field"], error["field"])
-                form.add_error(field if field in form.fields else None, error["message"])
+            show_errors(form, exc, renamed={"date": "received_on"})
         else:
             invoice.refresh_from_db()
             messages.success(request, f"Recorded {payment.amount} on {invoice.number}; {invoice.amount_due} still due.")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError
+from eventchain.forms import show_errors
 from eventchain.models import Event, Job
 from eventchain.pagination import page_of
 from eventchain.reauth import recent_auth_required
@@ -257,9 +258,7 @@ def design(request, code: str):
             messages.success(request, f"Ticket design saved (version {saved.version}). New downloads use it.")
             return redirect("tickets:design", code=event.code)
         except DomainError as exc:
-            for error in exc.errors:
-                field = error.get("field")
-                form.add_error(field if field in form.fields else None, error["message"])
+            show_errors(form, exc)
     context = {**SECTION, "event": event, "row": row, "form": form, "keys": keys.public_keys(event.pk),
                "png": previews.png_available()}
     return render(request, "tickets/design.html", context, status=422 if form.errors else 200)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from buyers.models import Booking
 from eventchain.errors import ValidationFailed
+from eventchain.forms import show_errors
 from eventchain.models import Event
 from eventchain.roles import capability_required
 
@@ -52,8 +53,7 @@ def event_messages(request, event_id: int, kind: str = ""):
                     preview = messages.preview(booking=sample, kind=kind, subject=values["subject"],
                                                body=values["body"])
             except ValidationFailed as exc:
-                for error in exc.errors:
-                    form.add_error(error.get("field") if error.get("field") in form.fields else None, error["message"])
+                show_errors(form, exc)
                 status = 422
         else:
             status = 422
@@ -99,8 +99,7 @@ def deadlines(request, event_id: int):
                                                   actor=request.user)
                 saved = True
             except ValidationFailed as exc:
-                for error in exc.errors:
-                    form.add_error(error.get("field") if error.get("field") in form.fields else None, error["message"])
+                show_errors(form, exc)
                 status = 422
         else:
             status = 422

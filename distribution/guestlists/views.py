@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError, RateLimited, ValidationFailed
+from eventchain.forms import show_errors
 
 from ..portal import queries
 from ..portal.session import actor, portal_login_required, portal_scope, signed_in_contact
@@ -37,9 +38,7 @@ def claim(request, token: str):
         except RateLimited as exc:
             return rate_limited(render(request, "portal/claim/form.html", {**context, "error": exc.message}), exc)
         except ValidationFailed as exc:
-            for error in exc.errors:
-                field = error.get("field")
-                form.add_error(field if field in form.fields else None, error["message"])
+            show_errors(form, exc)
             return render(request, "portal/claim/form.html", context, status=422)
         except DomainError as exc:
             return _refused(request, exc.message, status=exc.http_status)

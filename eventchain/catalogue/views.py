@@ -5,17 +5,12 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ..errors import ValidationFailed
+from ..forms import show_errors
 from ..models import Event, Package, Venue
 from ..pagination import page_of
 from ..roles import capability_required
 from . import services
 from .forms import EventForm, PackageForm, VenueForm
-
-
-def _apply_errors(form, exc: ValidationFailed) -> None:
-    for error in exc.errors:
-        field = error["field"] if error["field"] in form.fields else None
-        form.add_error(field, error["message"])
 
 
 def _edit(request, form_class, instance, save, template: str, title: str, redirect_to):
@@ -27,7 +22,7 @@ def _edit(request, form_class, instance, save, template: str, title: str, redire
         try:
             saved = save(actor=request.user, instance=stored, fields=fields)
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, f"{saved} saved.")
             return redirect(redirect_to(saved))

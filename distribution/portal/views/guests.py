@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from eventchain.errors import DomainError
+from eventchain.forms import show_errors
 
 from ...portal import uploads
 from ...services import portal as portal_services
@@ -15,12 +16,6 @@ from ..forms import GuestForm, UploadForm
 from ..session import actor, portal_login_required, portal_scope, signed_in_contact
 from .bookings import booking_context
 from .common import action_budget, go
-
-
-def _apply_errors(form: GuestForm, exc: DomainError) -> None:
-    for error in exc.errors:
-        field = error.get("field") if error.get("field") in form.fields else None
-        form.add_error(field, error["message"])
 
 
 @portal_login_required
@@ -36,7 +31,7 @@ def edit(request, booking_id, guest_id):
                 guest = portal_services.save_guest(buyer=buyer, booking_id=booking.pk, guest_id=guest.pk,
                                                    values=form.cleaned_data, actor=actor(request))
             except DomainError as exc:
-                _apply_errors(form, exc)
+                show_errors(form, exc)
             else:
                 if request.htmx:
                     return render(request, "portal/booking.html#guest-row", {"guest": guest, "booking": booking,
@@ -77,7 +72,7 @@ def add(request, booking_id):
             guest = portal_services.save_guest(buyer=buyer, booking_id=booking.pk, guest_id=None,
                                                values=form.cleaned_data, actor=actor(request))
         except DomainError as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, f"{guest.name} added to the guest list.")
             return go(request, f"{reverse('portal:booking', args=[booking.pk])}#guests")
