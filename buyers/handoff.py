@@ -52,13 +52,8 @@ def _errors_body(errors: list[dict]) -> dict:
 
 
 def receive(*, raw_body: bytes, headers) -> HandoffResult:
-    """Handle one webhook delivery. The raw row is committed before anything can fail."""
-    handoff = CrmHandoff.objects.create(
-        raw_body=raw_body,
-        headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
-        body_hash=hashlib.sha256(raw_body).hexdigest(),
-        deal_id=handoff_payload.deal_id_of(raw_body),
-    )
+    """Handle one webhook delivery. The raw row, with whether its signature checked out (a computation that
+    cannot fail), is committed before anything is processed."""
     try:
         webhook.verify(
             secret=settings.EVENTCHAIN_CRM_WEBHOOK_SECRET,
@@ -66,11 +61,19 @@ def receive(*, raw_body: bytes, headers) -> HandoffResult:
             signature_header=headers.get(webhook.SIGNATURE_HEADER),
             body=raw_body,
         )
+        rejected = None
     except webhook.SignatureRejected as exc:
+        rejected = exc
+    handoff = CrmHandoff.objects.create(
+        raw_body=raw_body,
+        headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
+        body_hash=hashlib.sha256(raw_body).hexdigest(),
+        deal_id=handoff_payload.deal_id_of(raw_body),
+        signature_valid=rejected is None,
+    )
+    if rejected is not None:
         return _finish(handoff, CrmHandoff.Outcome.UNAUTHORIZED, 401, _errors_body([{"field": None,
-                                                                                      "message": str(exc)}]))
-    handoff.signature_valid = True
-    handoff.save(update_fields=["signature_valid"])
+                                                                                      "message": str(rejected)}]))
     return _process(handoff)
 
 
@@ -131,8 +134,10 @@ def _accept(handoff: CrmHandoff, payload: handoff_payload.HandoffIn) -> HandoffR
     for attempt in range(2):
         try:
             with transaction.atomic():
-                # One deal at a time: a concurrent identical delivery waits here, then sees the booking.
-                locks.advisory_xact_lock("crm-deal", payload.deal_id)
+                # One deal at a time: a concurrent identical delivery waits here, then sees the booking. The
+                # account's lock, always second, keeps two deals of one new account from both creating it.
+                locks.advisory_xact_lock(("crm-deal", payload.deal_id),
+                                         ("crm-account", payload.account.crm_account_id))
                 existing = Booking.objects.filter(crm_deal_id=payload.deal_id).select_related("buyer").first()
                 if existing is not None:
                     return _repeat(handoff, existing)
@@ -177,41 +182,59 @@ def _at(paths: dict[str, str], exc: ValidationFailed, prefix: str = "") -> Valid
 
 def _create(payload: handoff_payload.HandoffIn) -> Booking:
     event, package = handoff_payload.resolve_catalogue(payload)
-    buyer = _match_buyer(payload)
-    _upsert_contacts(buyer, payload)
-    entity = _upsert_billing_entity(buyer, payload)
+    buyer = Buyer.objects.filter(crm_account_id=payload.account.crm_account_id).first()
+    if buyer is None:
+        buyer, entity = _open_account(payload)
+    else:
+        buyer = _update_buyer(buyer, payload)
+        _upsert_contacts(buyer, payload)
+        entity = _upsert_billing_entity(buyer, payload)
     wanted = payload.booking
     try:
-        booking = services.create_booking(
+        return services.open_confirmed_booking(
             actor=ACTOR, buyer_id=buyer.pk, event=event, package=package, headcount=wanted.headcount,
             special_requirements=wanted.special_requirements, billing_entity=entity, crm_deal_id=payload.deal_id,
+            po_number=wanted.po_number, installments=handoff_payload.installments(payload),
         )
-        services.confirm_event_details(actor=ACTOR, booking_id=booking.pk)
-        services.set_deposit_terms(actor=ACTOR, booking_id=booking.pk, po_number=wanted.po_number,
-                                   installments=handoff_payload.installments(payload))
-        return services.mark_ready_for_allocation(actor=ACTOR, booking_id=booking.pk)
     except ValidationFailed as exc:
         raise _at(BOOKING_PATHS, exc, "booking.") from exc
 
 
-def _match_buyer(payload: handoff_payload.HandoffIn) -> Buyer:
-    account = payload.account
-    locks.advisory_xact_lock("crm-account", account.crm_account_id)
-    agent_email = payload.agent.email if payload.agent else ""
-    agent_name = payload.agent.name if payload.agent else ""
-    agent = sales_agent_by_email(agent_email)
-    buyer = Buyer.objects.filter(crm_account_id=account.crm_account_id).first()
+def _agent(payload: handoff_payload.HandoffIn) -> tuple:
+    """The sales agent the CRM named, if EventChain knows them, with the email and name it sent."""
+    email = payload.agent.email if payload.agent else ""
+    return sales_agent_by_email(email), email, payload.agent.name if payload.agent else ""
+
+
+def _open_account(payload: handoff_payload.HandoffIn) -> tuple[Buyer, BillingEntity]:
+    """A new account: the buyer, its contacts and billing entity in one service call."""
+    account, billing = payload.account, payload.billing_entity
+    agent, agent_email, agent_name = _agent(payload)
     try:
-        if buyer is None:
-            return services.create_buyer(
-                actor=ACTOR, name=account.name, crm_account_id=account.crm_account_id, sales_agent=agent,
-                unmatched_agent_email="" if agent else agent_email,
-                unmatched_agent_name="" if agent else agent_name,
-            )
+        return services.open_account(
+            actor=ACTOR, name=account.name, crm_account_id=account.crm_account_id, sales_agent=agent,
+            unmatched_agent_email="" if agent else agent_email, unmatched_agent_name="" if agent else agent_name,
+            contacts=[{"name": c.name, "email": c.email, "phone": c.phone, "role": c.role, "is_primary": c.primary,
+                       "marketing_consent": c.marketing_consent} for c in payload.contacts],
+            billing_entity={"legal_name": billing.legal_name, **_billing_fields(billing)},
+            consent_source=ConsentSource.CRM,
+        )
     except ValidationFailed as exc:
-        raise _at({"name": "account.name", "crm_account_id": "account.crm_account_id"}, exc, "account.") from exc
+        raise _at({"name": "account.name", "crm_account_id": "account.crm_account_id", "contacts": "contacts",
+                   "billing_entity": "billing_entity"}, _billing_paths(exc), "account.") from exc
+
+
+def _billing_paths(exc: ValidationFailed) -> ValidationFailed:
+    """open_account names billing errors `billing_entity.<argument>`; the payload's paths differ for the address."""
+    return ValidationFailed.from_list([
+        {**e, "field": BILLING_PATHS.get(e["field"].partition(".")[2], e["field"])}
+        if (e.get("field") or "").startswith("billing_entity.") else e for e in exc.errors])
+
+
+def _update_buyer(buyer: Buyer, payload: handoff_payload.HandoffIn) -> Buyer:
+    """An account EventChain knows: it keeps an agent staff already chose; only an unowned one takes the CRM's."""
+    agent, agent_email, agent_name = _agent(payload)
     if buyer.sales_agent_id is None:
-        # The buyer keeps an agent staff already chose; only an unowned buyer takes the CRM's.
         if agent is not None:
             buyer = services.assign_agent(actor=ACTOR, buyer_id=buyer.pk, agent=agent)
         else:
@@ -240,13 +263,17 @@ def _upsert_contacts(buyer: Buyer, payload: handoff_payload.HandoffIn) -> None:
             raise _at({}, exc, f"contacts.{n}.") from exc
 
 
-def _upsert_billing_entity(buyer: Buyer, payload: handoff_payload.HandoffIn) -> BillingEntity:
-    billing = payload.billing_entity
-    fields = {
+def _billing_fields(billing: handoff_payload.BillingEntityIn) -> dict:
+    return {
         "tax_number": billing.tax_number, "email": billing.email, "address_line1": billing.address.line1,
         "address_line2": billing.address.line2, "city": billing.address.city, "region": billing.address.region,
         "postcode": billing.address.postcode, "country": billing.address.country,
     }
+
+
+def _upsert_billing_entity(buyer: Buyer, payload: handoff_payload.HandoffIn) -> BillingEntity:
+    billing = payload.billing_entity
+    fields = _billing_fields(billing)
     existing = BillingEntity.objects.filter(buyer=buyer, legal_name__iexact=billing.legal_name).first()
     try:
         if existing is None:

@@ -176,15 +176,16 @@ def resolve_catalogue(payload: HandoffIn) -> tuple[Event, Package]:
             errors.append({"field": "billing_entity.tax_number", "message": problem})
 
     wanted = payload.booking
-    event = Event.objects.filter(code=wanted.event_code).first()
-    package = None
+    # Event and package in one query; the event alone is looked up only to say which code is wrong.
+    package = (Package.objects.select_related("event")
+               .filter(event__code=wanted.event_code, code=wanted.package_code).first())
+    event = package.event if package else Event.objects.filter(code=wanted.event_code).first()
     if event is None:
         errors.append({"field": "booking.event_code", "message": f"no event has the code {wanted.event_code!r}"})
     elif event.status in (Event.Status.CLOSED, Event.Status.CANCELLED):
         errors.append({"field": "booking.event_code",
                        "message": f"{event.code} is {event.get_status_display().lower()}; it takes no bookings"})
     if event is not None:
-        package = Package.objects.filter(event=event, code=wanted.package_code).first()
         if package is None:
             errors.append({"field": "booking.package_code",
                            "message": f"{event.code} sells no package with the code {wanted.package_code!r}"})

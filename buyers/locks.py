@@ -14,9 +14,11 @@ def lock_key(namespace: str, value: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def advisory_xact_lock(namespace: str, value: str) -> None:
-    """Block until this transaction holds the lock; released at commit or rollback. Call inside atomic()."""
-    if connection.vendor != "postgresql":
+def advisory_xact_lock(*names: tuple[str, str]) -> None:
+    """Block until this transaction holds the lock on each (namespace, value), in one statement; released at
+    commit or rollback. Call inside atomic(). Callers taking several keep them in one order."""
+    if connection.vendor != "postgresql" or not names:
         return
+    calls = ", ".join("pg_advisory_xact_lock(%s)" for _ in names)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(namespace, value)])
+        cursor.execute(f"SELECT {calls}", [lock_key(namespace, value) for namespace, value in names])

@@ -112,8 +112,16 @@ def bookings_ready_for_allocation() -> QuerySet:
 
 def missing_for_allocation(booking: Booking) -> list[dict]:
     """Each thing a booking lacks before fulfilment can allocate stock, as API-style errors."""
+    return missing_items(
+        booking, has_primary_contact=booking.buyer.contacts.filter(is_primary=True).exists(),
+        has_installments=booking.installments.exists(),
+    )
+
+
+def missing_items(booking: Booking, *, has_primary_contact: bool, has_installments: bool) -> list[dict]:
+    """missing_for_allocation with the two facts that need the database already known (a booking being made)."""
     missing = []
-    if not booking.buyer.contacts.filter(is_primary=True).exists():
+    if not has_primary_contact:
         missing.append({"field": "contacts", "message": "the buyer has no primary contact: add one"})
     entity = booking.billing_entity
     if entity is None:
@@ -126,7 +134,7 @@ def missing_for_allocation(booking: Booking) -> list[dict]:
     if not booking.details_locked:
         missing.append({"field": "details",
                         "message": "event details are not locked: confirm event, package and headcount"})
-    if not booking.installments.exists():
+    if not has_installments:
         missing.append({"field": "installments", "message": "no deposit terms: set the payment schedule"})
     return missing
 

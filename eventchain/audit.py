@@ -7,7 +7,7 @@ from django.db import models
 from .models import AuditEntry
 
 
-def record(
+def entry(
     actor: Any,
     action: str,
     summary: str,
@@ -17,13 +17,13 @@ def record(
     object_id: Any = "",
     data: dict | None = None,
 ) -> AuditEntry:
-    """Write an audit entry. `actor` is a staff user, a label such as "crm-webhook", or None for the system."""
+    """An unsaved audit entry; `record` saves one, `record_all` saves several with one statement."""
     user = actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
     label = "" if user else (str(actor) if actor else "system")
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or target.pk
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=user,
         actor_label=label[:200],
         action=action,
@@ -32,3 +32,15 @@ def record(
         object_id=str(object_id or ""),
         data=data or {},
     )
+
+
+def record(actor: Any, action: str, summary: str, **details) -> AuditEntry:
+    """Write an audit entry. `actor` is a staff user, a label such as "crm-webhook", or None for the system."""
+    written = entry(actor, action, summary, **details)
+    written.save()
+    return written
+
+
+def record_all(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Write the entries of one composed action (built with `entry`) in one INSERT, in their order."""
+    return AuditEntry.objects.bulk_create(entries) if entries else []

@@ -178,3 +178,22 @@ class TestValidation:
         assert "worth 9500.00" in self._errors(deliver(handoff_body))["booking.payment_schedule"]
         handoff_body["booking"]["payment_schedule"][1]["amount"] = "7500.00"
         assert deliver(handoff_body).status_code == 201
+
+
+class TestCost:
+    """The handoff is the CRM's hot path (50 a second in bench/load.py): its statements stay few and flat."""
+
+    def test_a_new_account_takes_one_pass_of_statements(self, deliver, catalogue, handoff_body, sales_agent,
+                                                        django_assert_max_num_queries):
+        # Stored delivery, locks, catalogue, agent, account, contacts, billing entity, booking, terms, audit, outcome
+        # (and the test's own savepoint); the six one-by-one services took 61. Contacts and audit entries are inserted
+        # with one statement each, however many.
+        handoff_body["contacts"] += [{"name": f"Extra {n}", "email": f"extra{n}@acme.example"} for n in range(5)]
+        with django_assert_max_num_queries(23):
+            assert deliver(handoff_body).status_code == 201
+        booking = Booking.objects.get()
+        assert booking.buyer.contacts.count() == 6
+        actions = set(AuditEntry.objects.values_list("action", flat=True))
+        assert {"buyer.created", "contact.added", "billing_entity.added", "booking.created", "booking.details_locked",
+                "booking.deposit_terms_set", "booking.confirmed", "crm_handoff.accepted"} <= actions
+        assert AuditEntry.objects.filter(action="contact.added").count() == 6
