@@ -8,13 +8,12 @@ and snapshots are recomputed from the source tables.
 from django.db import transaction
 from django.utils import timezone
 
-from buyers.models import Booking
 from eventchain.models import Event
 from tickets.models import Ticket, TicketStatus
 
 from .gate.scans import ScanInput, record_scan
 from .models import GateSettings, Scan, ScanSource
-from .profile import refresh_snapshot
+from .profile import refresh_all
 
 EVENTS = ("GF2026", "SF2026")
 
@@ -29,11 +28,7 @@ def seed() -> dict:
         created += made
         if not Scan.objects.filter(event=event).exists():
             scanned += _check_in_some(event)
-    refreshed = 0
-    for booking_id in Booking.objects.order_by("pk").values_list("pk", flat=True):
-        refresh_snapshot(booking_id)
-        refreshed += 1
-    return {"gate_settings_created": created, "scans_recorded": scanned, "snapshots_refreshed": refreshed}
+    return {"gate_settings_created": created, "scans_recorded": scanned, "snapshots_refreshed": refresh_all()}
 
 
 def _check_in_some(event: Event) -> int:

@@ -12,12 +12,10 @@ def run_retention() -> int:
     return sum(plan.total for plan in result["plans"]) + result["portal_links"]
 
 
-@shared_task(name="reporting.tasks.refresh_booking_snapshot", ignore_result=True)
-def refresh_booking_snapshot(booking_id: int) -> None:
-    """Recompute one booking's profile snapshot from the source tables (idempotent)."""
-    from django.core.cache import cache
+@shared_task(name="reporting.tasks.refresh_dirty_snapshots", ignore_result=True)
+def refresh_dirty_snapshots() -> int:
+    """Refresh every booking marked since the last flush: queued after commits (at most one waiting at a time),
+    and every minute by beat (CELERY_BEAT_SCHEDULE) for marks whose flush was never queued or was lost."""
+    from .profile import refresh_dirty
 
-    from .profile import pending_key, refresh_snapshot
-
-    cache.delete(pending_key(booking_id))  # first: a change committed from now on queues another refresh
-    refresh_snapshot(booking_id)
+    return refresh_dirty()

@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from eventchain import prepared
 from eventchain.models import Event, Flag, Package, Venue
 from tickets.models import Guest, Ticket, TicketDesign
 
@@ -104,7 +105,8 @@ def scanner_for(token_hash: str) -> Scanner | None:
         f"WHERE d.token_hash = %s AND d.revoked_at IS NULL"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ["gate_device", *(str(status) for status in Flag.HOLDING), token_hash])
+        prepared.execute(cursor, "gate_scanner_for", sql,
+                         ["gate_device", *(str(status) for status in Flag.HOLDING), token_hash])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -130,7 +132,7 @@ def lock_ticket(ticket_id: int) -> LockedTicket | None:
     )
     attendance_sql = f"SELECT id, status, first_admitted_at, gate FROM {_t(Attendance)} WHERE ticket_id = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(ticket_sql, [ticket_id])
+        prepared.execute(cursor, "gate_lock_ticket", ticket_sql, [ticket_id])
         row = cursor.fetchone()
         if row is None:
             return None

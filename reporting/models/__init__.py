@@ -4,9 +4,9 @@ from .attendance import Attendance
 from .gate import GateDevice, GateSettings, Scan, ScanImport, ScanResult, ScanSource
 from .outcomes import BuyerOutcome
 from .privacy import RetentionPolicy
-from .profile import BookingActivity, BookingSnapshot
+from .profile import BookingActivity, BookingSnapshot, SnapshotDirty
 
 __all__ = [
     "Attendance", "BookingActivity", "BookingSnapshot", "BuyerOutcome", "GateDevice", "GateSettings", "RetentionPolicy",
-    "Scan", "ScanImport", "ScanResult", "ScanSource",
+    "Scan", "ScanImport", "ScanResult", "ScanSource", "SnapshotDirty",
 ]

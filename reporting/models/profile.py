@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from buyers.models import Booking, Buyer
 
@@ -79,3 +80,22 @@ class BookingActivity(models.Model):
 
     def __str__(self):
         return self.summary
+
+
+class SnapshotDirty(models.Model):
+    """A booking whose snapshot is behind a committed change: written in the changing transaction (so it commits
+    or rolls back with the change), taken and deleted by `reporting.tasks.refresh_dirty_snapshots`.
+
+    One row per changing transaction, not one per booking: a unique booking would make the insert wait on (or,
+    with ON CONFLICT DO NOTHING, silently skip) a mark a flush is taking, and a skipped mark whose flush read the
+    booking before this transaction committed loses the change. The flush takes the duplicates together.
+    """
+
+    booking_id = models.BigIntegerField(help_text="No foreign key: a mark for a deleted booking is simply dropped.")
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"booking {self.booking_id} snapshot due"
