@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import benchdb
+import loadclient
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "eventchain_bench"
@@ -178,7 +179,10 @@ def start_stack(env: dict, port: int, workers: int, threads: int) -> None:
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                    check=True)
     spawn([sys.executable, "-m", "gunicorn", "eventchain.wsgi:application", "-b", f"127.0.0.1:{port}", "-k",
-           "gthread", "-w", str(workers), "--threads", str(threads), "--log-level", "warning"], env)
+           "gthread", "-w", str(workers), "--threads", str(threads), "--log-level", "warning",
+           # Django is imported once, before the fork: every worker is ready when the first answers, so no
+           # worker's start-up CPU falls inside the measured phase.
+           "--preload"], env)
     spawn([sys.executable, "-m", "celery", "-A", "eventchain", "worker", "--pool", "solo", "--loglevel", "WARNING",
            "--queues", env["EVENTCHAIN_CELERY_QUEUE"], "--without-gossip", "--without-mingle", "--without-heartbeat"],
           env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -213,6 +217,37 @@ def stop_all() -> None:
         STARTED.clear()
 
 
+# Where the CPU went ------------------------------------------------------------------------------
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each kind of process on the machine, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # exited meanwhile
+        role = ("this client" if int(entry.name) == os.getpid() else "gunicorn" if "gunicorn" in command
+                else "celery worker" if "celery" in command else "postgresql" if command.startswith("postgres")
+                else "redis" if "redis-server" in command else "everything else")
+        used[role] = used.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_table(before: dict[str, float], after: dict[str, float], elapsed: float) -> None:
+    print(f"CPU during the phase ({elapsed:.0f} s × {os.cpu_count()} cores = {elapsed * os.cpu_count():.0f} core-s):")
+    for role in sorted(after, key=lambda r: before.get(r, 0) - after[r]):
+        spent = after[role] - before.get(role, 0.0)
+        if spent >= 0.05:
+            print(f"  {role:16} {spent:6.1f} core-s  ({spent / elapsed:4.2f} cores)")
+
+
 # Load --------------------------------------------------------------------------------------------
 
 class Results:
@@ -221,6 +256,11 @@ class Results:
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
         self.late = 0
+        self.started = self.last_answer = 0.0  # perf_counter at the phase's start and at the last answer
+
+    def rate(self, seconds: float) -> float:
+        """Answers per second over the phase, or until the last answer if that came later."""
+        return len(self.latencies) / max(seconds, self.last_answer - self.started)
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -243,7 +283,8 @@ async def timed(client, results: Results, method: str, url: str, ok: set[int], s
     except Exception as exc:  # noqa: BLE001 — counted, the run goes on
         results.error(type(exc).__name__)
         return None
-    results.latencies.append(time.perf_counter() - started)
+    results.last_answer = time.perf_counter()
+    results.latencies.append(results.last_answer - started)
     if response.status_code not in ok:
         results.error(f"HTTP {response.status_code}")
     return response
@@ -265,7 +306,8 @@ async def open_loop(rate: float, seconds: float, send, results: Results, concurr
     """Request i is due at t0 + i/rate whatever earlier ones are doing, and its latency counts from then.
 
     At most `concurrency` requests are in flight (the client's pool has exactly that many connections):
-    the rest wait here, in order, their clock running. Queuing them inside httpx instead is what hung run 2:
+    the rest wait here, in order, their clock running. Queuing them inside the HTTP client instead (httpx, before
+    bench/loadclient.py) is what hung run 2:
     with thousands of requests waiting, httpcore re-scans its whole queue on every connection event, the
     client spent its CPU share on that bookkeeping and no request completed, for minutes."""
     slots = asyncio.Semaphore(concurrency)
@@ -294,9 +336,7 @@ async def open_loop(rate: float, seconds: float, send, results: Results, concurr
         task.add_done_callback(spawned.discard)
 
 
-async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], float]:
-    import httpx
-
+async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], float, tuple]:
     portal = Results("portal booking page",
                      f"{args.portal_users} users (think {args.think:g} s), p95 < {PORTAL_P95_MS:.0f} ms")
     handoff = Results("CRM handoff", f"{args.handoff_rate:.0f}/s")
@@ -314,12 +354,10 @@ async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], f
     gate_headers = {"Authorization": f"Bearer {seeded['gate_token']}", "Content-Type": "application/json"}
 
     def client(connections: int):
-        # One client per scenario, its pool as large as the scenario's concurrency; no cookie jar shared.
-        return httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, trust_env=False,
-                                 limits=httpx.Limits(max_connections=connections,
-                                                     max_keepalive_connections=connections))
+        # One client per scenario, as many connections as the scenario's concurrency; no cookie jar shared.
+        return loadclient.Client(base, connections)
 
-    async with (client(args.portal_users) as portal_client, client(args.in_flight) as handoff_client,
+    async with (client(max(1, args.portal_users)) as portal_client, client(args.in_flight) as handoff_client,
                 client(args.in_flight) as gate_client):
         async def scan(i: int, due: float):
             body = {"code": scans[i], "gate": "Gate A", "device_id": "load-bench", "nonce": f"load-{i}",
@@ -336,9 +374,10 @@ async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], f
         deadline = time.perf_counter() + 180
         while True:
             try:
-                if (await portal_client.get("/login/", timeout=10)).status_code == 200:
-                    break
-            except httpx.HTTPError:
+                async with asyncio.timeout(10):
+                    if (await portal_client.get("/login/")).status_code == 200:
+                        break
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
                 pass
             if time.perf_counter() > deadline:
                 raise SystemExit("gunicorn did not answer within 180 s")
@@ -346,7 +385,10 @@ async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], f
         print(f"phase: {args.seconds:.0f} s, all three loads at once (hard stop after "
               f"{args.seconds + REQUEST_TIMEOUT + 5:.0f} s)")
         spawned: set[asyncio.Task] = set()
+        cpu_before = cpu_by_role()
         started = time.perf_counter()
+        for scenario in (portal, handoff, gate):
+            scenario.started = started
         until = started + args.seconds
         page = f"/portal/bookings/{seeded['booking']}/"
         drivers = [asyncio.create_task(portal_user(portal_client, portal, page, cookie, until, args.think,
@@ -366,9 +408,10 @@ async def drive(base: str, args, seeded: dict, bodies) -> tuple[list[Results], f
             task.cancel()
         await asyncio.wait(leftover, timeout=10) if leftover else None
         elapsed = min(time.perf_counter(), hard_stop) - started
+        cpu = (cpu_before, cpu_by_role())
     if leftover:
         print(f"hard stop: {len(leftover)} tasks still running were cancelled (counted as timeouts)")
-    return [portal, handoff, gate], elapsed
+    return [portal, handoff, gate], elapsed, cpu
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -378,10 +421,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
-def table(results: list[Results], elapsed: float, args) -> bool:
+def table(results: list[Results], args) -> bool:
     rows, passed = [], True
     for r in results:
-        rate = len(r.latencies) / elapsed
+        rate = r.rate(args.seconds)
         errors = sum(r.errors.values())
         p95 = percentile(r.latencies, 95)
         if r.name.startswith("portal"):
@@ -433,11 +476,12 @@ def main() -> None:
     port = free_port()
     try:
         start_stack(env, port, args.workers, args.threads)
-        results, elapsed = asyncio.run(drive(f"http://127.0.0.1:{port}", args, seeded, bodies))
+        results, elapsed, cpu = asyncio.run(drive(f"http://127.0.0.1:{port}", args, seeded, bodies))
         print(f"ran {elapsed:.1f} s; load average at the end of the phase: {load_average()}")
+        cpu_table(*cpu, elapsed)
     finally:
         stop_all()
-    passed = table(results, elapsed, args)
+    passed = table(results, args)
     from buyers.models import Booking
 
     made = Booking.objects.filter(crm_deal_id__startswith="LOAD-").count()
