@@ -2,8 +2,9 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/load.py --seconds 30
 
-Recreates the database `eventchain_bench`, migrates, seeds (a buyer's booking with 1,000 issued tickets and
-20 portal sessions made through Django's session store, a gate scanner token, one signed code per scan,
+Recreates the database `eventchain_bench`, migrates, seeds (a buyer's booking with 1,000 issued tickets and 1,000
+named guests, 950 of them holding a ticket, 20 portal sessions made through Django's session store, a gate
+scanner token, one signed code per scan,
 pre-signed CRM handoff bodies with unique deal ids), starts gunicorn (DEBUG=0, gthread) and a Celery
 worker on its own Redis queue, then runs concurrently for --seconds:
 
@@ -84,7 +85,7 @@ def seed(users: int, scans: int) -> dict:
     from eventchain.models import Event, Package
     from reporting.gate import devices
     from tickets import codes, keys
-    from tickets.models import Ticket, TicketStatus
+    from tickets.models import Guest, Ticket, TicketStatus
 
     gate_codes = build_gate(scans)  # migrates first
     _, gate_token = devices.create_gate_device(actor="bench", event_code=EVENT, gate="Gate A")
@@ -103,11 +104,14 @@ def seed(users: int, scans: int) -> dict:
         ManifestLine(manifest=manifest, unit=u, label=u.label, kind="table", area=area.name, seats=10, quantity=1,
                      package=package, unit_price=Decimal("9500.00")) for u in units)
     now = timezone.now()
+    # A booking as it looks once names are in: 1,000 guests, 950 of them holding a ticket, 50 still waiting.
+    guests = Guest.objects.bulk_create(Guest(booking=booking, position=n + 1, name=f"Guest {n + 1:04d}",
+                                             email=f"guest{n + 1}@load.example") for n in range(1000))
     made = Ticket.objects.bulk_create(
         Ticket(number=f"LB-{n:05d}", booking=booking, event=event, package=package, manifest_line=lines[n // 10],
                unit=units[n // 10], seat_index=n % 10 + 1, area=area.name, unit_label=units[n // 10].label,
                seat_label=f"Seat {n % 10 + 1}", entitlements=package.entitlements or [], status=TicketStatus.ISSUED,
-               issued_at=now) for n in range(1000))
+               issued_at=now, guest=guests[n] if n < 950 else None) for n in range(1000))
     key = keys.active_key(event.pk)
     start, end = int((now - timedelta(days=1)).timestamp()), int((now + timedelta(days=2)).timestamp())
     for ticket in made:

@@ -5,9 +5,10 @@ from django.core.paginator import Paginator
 PAGE_SIZE = 25
 
 
-def page_of(request, queryset, per_page: int = PAGE_SIZE):
+def page_of(request, queryset, per_page: int = PAGE_SIZE, param: str = "page"):
+    """`param` names the page number in the query string, so two tables on one page page apart."""
     paginator = Paginator(queryset, per_page)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get(param))
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop(param, None)
     return page, query.urlencode()

@@ -70,6 +70,12 @@ def guests(buyer: Buyer, booking_id):
     return Guest.objects.filter(booking__buyer=buyer, booking_id=booking_id).order_by("position")
 
 
+def unassigned_guests(buyer: Buyer, booking_id, limit: int) -> list[Guest]:
+    """Guests without a ticket yet, in list order: the only ones a ticket can be given to (a guest holds at most
+    one ticket). At most `limit`, plus one more row that tells the page there are others."""
+    return list(guests(buyer, booking_id).filter(tickets__isnull=True)[:limit + 1])
+
+
 def guest(buyer: Buyer, booking_id, guest_id) -> Guest:
     row = Guest.objects.filter(booking__buyer=buyer, booking_id=_pk(booking_id), pk=_pk(guest_id)).first()
     if row is None:

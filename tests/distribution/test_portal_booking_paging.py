@@ -69,3 +69,29 @@ def test_ticket_search_and_empty_result(signed_in):
     assert b"<html" in named.content and named.content.count(b'class="assign-form"') == 1
     none = portal.get(url, {"q": "no such ticket"}, **HTMX_TABLE)
     assert b"No tickets match" in none.content and b'class="assign-form"' not in none.content
+
+
+def test_a_booking_with_hundreds_of_named_guests_pages_them_and_offers_only_guests_without_a_ticket(signed_in):
+    from tickets.models import Guest
+
+    booking, portal = signed_in(guests=2)
+    grow_to(booking, 300)
+    url = f"/portal/bookings/{booking.pk}/"
+    few, _ = page_queries(portal, url)
+    Guest.objects.bulk_create(Guest(booking=booking, position=n, name=f"Named {n:03d}") for n in range(3, 253))
+    named = list(Guest.objects.filter(booking=booking, position__gte=3).order_by("position")[:120])
+    for ticket, guest in zip(Ticket.objects.filter(booking=booking, guest__isnull=True).order_by("id"), named,
+                             strict=False):
+        Ticket.objects.filter(pk=ticket.pk).update(guest=guest)
+
+    many, page = page_queries(portal, url)
+    assert many == few, f"{few} queries with 2 guests, {many} with 252"
+    assert page.count(b'<tr id="guest-') == 25 and b"1\xe2\x80\x9325 of 252" in page
+    assert b"gpage=2#guests" in page
+    # Every row offers at most the 100 first guests without a ticket (130 wait), plus its own guest.
+    assert page.count(b"<option") <= 25 * (1 + 1 + 100) + 10
+    # Named 003–122 hold tickets beyond this page of tickets: offered nowhere; Named 123 is offered in every row.
+    assert page.count(b">Named 123<") == 25 and b">Named 122<" not in page
+    assert b"The first 100 guests without a ticket are listed" in page
+    later = portal.get(url, {"gpage": 2}).content
+    assert b'<tr id="guest-' in later and b"Named 026" in later and b"26\xe2\x80\x9350 of 252" in later

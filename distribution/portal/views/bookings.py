@@ -25,6 +25,7 @@ from ..session import actor, portal_login_required, portal_scope, signed_in_cont
 from .common import action_budget, go, rate_limited, session_key
 
 LIVE = (TicketStatus.ISSUED, TicketStatus.SENT)
+ASSIGNABLE_SHOWN = 100  # guests without a ticket offered in each ticket row's list
 
 
 @portal_login_required
@@ -46,7 +47,9 @@ def booking_context(request, booking, **extra) -> dict:
     page, query = page_of(request, queries.tickets(buyer, booking.pk, search))
     tickets = list(page.object_list)
     latest = shared.latest_message_by_ticket([ticket.pk for ticket in tickets])
-    guests = list(queries.guests(buyer, booking.pk))
+    # Guests page apart from the tickets; each ticket row offers the guests still without a ticket.
+    guest_page, guest_query = page_of(request, queries.guests(buyer, booking.pk), param="gpage")
+    assignable = queries.unassigned_guests(buyer, booking.pk, ASSIGNABLE_SHOWN)
     contact = signed_in_contact(request)
     # A buyer has one primary contact: when it is the one signed in, it needs no second read.
     primary = contact if contact.is_primary else sending.primary_contact(booking)
@@ -63,7 +66,9 @@ def booking_context(request, booking, **extra) -> dict:
         "tickets": [{"ticket": ticket, "message": latest.get(ticket.pk), "links": links(ticket.pk),
                      "placeholder": summary["placeholders"].get(ticket.pk)} for ticket in tickets],
         "page": page, "query": query, "q": search,
-        "guests": guests, "room_for_guests": len(guests) < booking.headcount,
+        "guests": list(guest_page.object_list), "guest_page": guest_page, "guest_query": guest_query,
+        "room_for_guests": guest_page.paginator.count < booking.headcount,
+        "assignable": assignable[:ASSIGNABLE_SHOWN], "more_assignable": len(assignable) > ASSIGNABLE_SHOWN,
         "live_count": live_count,
         "can_send": bool(live_count) and booking.status in sending.DISTRIBUTABLE, "nav": "bookings",
         "counts": shared.booking_counts([booking.pk])[booking.pk],
