@@ -57,8 +57,10 @@ def parse_args():
                         help="seconds a portal user reads a page before the next (±50 %%); 0: no pauses")
     parser.add_argument("--handoff-rate", type=float, default=50)
     parser.add_argument("--scan-rate", type=float, default=200)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    # Four processes of two threads: with four threads per process they queued on each process's GIL, and
+    # with two processes one often held most of the keep-alive connections (docs/performance.md).
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--in-flight", type=int, default=32,
                         help="most requests in flight per open-loop scenario (its client's connections)")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/11")
