@@ -64,6 +64,9 @@ def receive(*, raw_body: bytes, headers) -> HandoffResult:
         rejected = None
     except webhook.SignatureRejected as exc:
         rejected = exc
+    except Exception as exc:  # noqa: BLE001 — whatever went wrong, the delivery is stored (refused) below
+        log.exception("Checking a CRM handoff signature failed")
+        rejected = webhook.SignatureRejected(f"The signature could not be checked ({type(exc).__name__}).")
     handoff = CrmHandoff.objects.create(
         raw_body=raw_body,
         headers={name: headers[name] for name in KEPT_HEADERS if name in headers},

@@ -3,7 +3,9 @@
 Django sends SQL with its values interpolated (psycopg's client-side binding), so PostgreSQL parses and plans
 every statement afresh. For the gate's six-table scanner read that planning was about 0.4 ms of server CPU
 against 0.06 ms to run it (bench/request_costs.py, docs/performance.md). `execute` PREPAREs such a statement
-once per database connection and EXECUTEs it after that; other databases run the SQL as it is.
+once per database connection and EXECUTEs it after that; other databases run the SQL as it is. Prepared
+statements live in the server session, so a pooler in front of PostgreSQL must keep sessions (PgBouncer's
+session mode, not transaction mode).
 """
 
 import weakref

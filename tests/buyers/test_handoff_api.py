@@ -25,6 +25,22 @@ class TestSignature:
         assert bytes(delivery.raw_body) == encode(handoff_body)
         assert delivery.deal_id == "CRM-DEAL-1042" and not delivery.signature_valid
 
+    def test_a_failure_while_checking_the_signature_still_stores_the_delivery(
+        self, deliver, catalogue, handoff_body, monkeypatch
+    ):
+        from buyers import webhook
+
+        def broken(**kwargs):
+            raise RuntimeError("hmac backend unavailable")
+
+        monkeypatch.setattr(webhook, "verify", broken)
+        response = deliver(handoff_body)
+        assert response.status_code == 401
+        assert "could not be checked (RuntimeError)" in response.json()["errors"][0]["message"]
+        delivery = CrmHandoff.objects.get()
+        assert delivery.outcome == CrmHandoff.Outcome.UNAUTHORIZED and not delivery.signature_valid
+        assert bytes(delivery.raw_body) == encode(handoff_body) and _nothing_created()
+
     def test_wrong_secret_is_401(self, client, catalogue, handoff_body):
         headers = signed(handoff_body, secret="not-the-secret")
         response = client.post(HANDOFF_URL, data=encode(handoff_body), content_type="application/json", **headers)
