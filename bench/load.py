@@ -71,12 +71,11 @@ def parse_args():
 
 def seed(users: int, scans: int) -> dict:
     """The portal booking (1,000 issued tickets), portal sessions, the gate codes and a scanner token."""
-    from datetime import timedelta
     from decimal import Decimal
 
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
-    from gate import EVENT
+    from gate import EVENT, sign_tickets
     from gate import build as build_gate
 
     from allocation.models import Area, Manifest, ManifestLine, Unit
@@ -86,7 +85,6 @@ def seed(users: int, scans: int) -> dict:
     from eventchain.lifecycle import BookingStatus
     from eventchain.models import Event, Package
     from reporting.gate import devices
-    from tickets import codes, keys
     from tickets.models import Guest, Ticket, TicketStatus
 
     gate_codes = build_gate(scans)  # migrates first
@@ -114,12 +112,7 @@ def seed(users: int, scans: int) -> dict:
                unit=units[n // 10], seat_index=n % 10 + 1, area=area.name, unit_label=units[n // 10].label,
                seat_label=f"Seat {n % 10 + 1}", entitlements=package.entitlements or [], status=TicketStatus.ISSUED,
                issued_at=now, guest=guests[n] if n < 950 else None) for n in range(1000))
-    key = keys.active_key(event.pk)
-    start, end = int((now - timedelta(days=1)).timestamp()), int((now + timedelta(days=2)).timestamp())
-    for ticket in made:
-        ticket.code = keys.sign(key, codes.TicketClaim(key_id=key.key_id, event_id=event.pk, ticket_id=ticket.pk,
-                                                        generation=1, valid_from=start, valid_until=end))
-    Ticket.objects.bulk_update(made, ["code"], batch_size=1000)
+    sign_tickets(made, event, now)
     cookies = []
     for _ in range(users):
         session = SessionStore()

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from eventchain import audit
+from eventchain import audit, locks
 from eventchain.errors import DomainError, NotFound, StateConflict, ValidationFailed
 
-from . import handoff_payload, locks, services, webhook
+from . import handoff_payload, services, webhook
 from .models import BillingEntity, Booking, Buyer, ConsentSource, Contact, CrmHandoff
 from .queries import sales_agent_by_email
 
@@ -32,6 +32,11 @@ BILLING_PATHS = {
     "address_line2": "billing_entity.address.line2", "city": "billing_entity.address.city",
     "region": "billing_entity.address.region", "postcode": "billing_entity.address.postcode",
     "country": "billing_entity.address.country",
+}
+# open_account names a billing error `billing_entity.<argument>` and a contact's `contacts.<n>.<field>`.
+ACCOUNT_PATHS = {
+    "name": "account.name", "crm_account_id": "account.crm_account_id", "contacts": "contacts",
+    "billing_entity": "billing_entity", **{f"billing_entity.{arg}": path for arg, path in BILLING_PATHS.items()},
 }
 BOOKING_PATHS = {
     "event": "booking.event_code", "package": "booking.package_code", "headcount": "booking.headcount",
@@ -173,10 +178,14 @@ def _repeat(handoff: CrmHandoff, existing: Booking) -> HandoffResult:
 
 
 def _at(paths: dict[str, str], exc: ValidationFailed, prefix: str = "") -> ValidationFailed:
-    """Re-address a service's errors (named by its arguments) to the payload's paths."""
+    """Re-address a service's errors (named by its arguments) to the payload's paths: a field named in `paths`
+    whole, else by its first part (the rest kept: "contacts.0.email")."""
     errors = []
     for error in exc.errors:
         field = error.get("field")
+        if field in paths:
+            errors.append({"field": paths[field], "message": error["message"]})
+            continue
         head, _, rest = (field or "").partition(".")
         mapped = paths.get(head, f"{prefix}{head}" if head else prefix.rstrip(".") or None)
         errors.append({"field": f"{mapped}.{rest}" if rest and mapped else mapped, "message": error["message"]})
@@ -223,15 +232,7 @@ def _open_account(payload: handoff_payload.HandoffIn) -> tuple[Buyer, BillingEnt
             consent_source=ConsentSource.CRM,
         )
     except ValidationFailed as exc:
-        raise _at({"name": "account.name", "crm_account_id": "account.crm_account_id", "contacts": "contacts",
-                   "billing_entity": "billing_entity"}, _billing_paths(exc), "account.") from exc
-
-
-def _billing_paths(exc: ValidationFailed) -> ValidationFailed:
-    """open_account names billing errors `billing_entity.<argument>`; the payload's paths differ for the address."""
-    return ValidationFailed.from_list([
-        {**e, "field": BILLING_PATHS.get(e["field"].partition(".")[2], e["field"])}
-        if (e.get("field") or "").startswith("billing_entity.") else e for e in exc.errors])
+        raise _at(ACCOUNT_PATHS, exc, "account.") from exc
 
 
 def _update_buyer(buyer: Buyer, payload: handoff_payload.HandoffIn) -> Buyer:

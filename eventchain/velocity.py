@@ -9,17 +9,16 @@ lock on PostgreSQL; SQLite serialises writers anyway), and a partial unique inde
 flag per rule and subject even so.
 """
 
-import hashlib
 import os
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import audit
+from . import audit, locks
 from .errors import NotFound, StateConflict, ValidationFailed
 from .models import Flag, VelocityEvent
 from .roles import authorize
@@ -101,11 +100,7 @@ def _actor_label(actor) -> str:
 
 def _serialise(rule_name: str, subject: Subject) -> None:
     """Hold a transaction-scoped lock for this rule and subject so concurrent observations count in turn."""
-    if connection.vendor != "postgresql":
-        return
-    digest = hashlib.sha256(f"velocity:{rule_name}:{subject.type}:{subject.id}".encode()).digest()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+    locks.advisory_xact_lock(("velocity", f"{rule_name}:{subject.type}:{subject.id}"))
 
 
 def observe(rule_name: str, *, subject: Subject, actor=None) -> Flag | None:

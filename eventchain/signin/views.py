@@ -93,14 +93,18 @@ def _after_password(request, user, next_url: str):
     return _complete(request, user, next_url)
 
 
-def _code_failed(request, user, stage: str) -> tuple[str, int]:
-    ip = lockout.client_ip(request)
-    lockout.record_failure(email=user.email, ip=ip, stage=stage)
-    locked = _locked_now(user.email, ip)
+def _locked_out(request, user) -> str:
+    """The lockout message if this address or IP is locked now; the half-finished sign-in is dropped then."""
+    locked = _locked_now(user.email, lockout.client_ip(request))
     if locked:
         pending.clear(request)
-        return locked, 429
-    return BAD_CODE, 200
+    return locked
+
+
+def _code_failed(request, user, stage: str) -> tuple[str, int]:
+    lockout.record_failure(email=user.email, ip=lockout.client_ip(request), stage=stage)
+    locked = _locked_out(request, user)
+    return (locked, 429) if locked else (BAD_CODE, 200)
 
 
 def login_verify(request):
@@ -110,9 +114,8 @@ def login_verify(request):
         return redirect("login")
     error, status = "", 200
     if request.method == "POST":
-        error = _locked_now(user.email, lockout.client_ip(request))
+        error = _locked_out(request, user)
         if error:
-            pending.clear(request)
             status = 429
         elif two_factor.verify(two_factor.confirmed_device(user), request.POST.get("code", "")):
             return _complete(request, user, marker["next"])
@@ -129,9 +132,8 @@ def login_enrol(request):
     device = two_factor.pending_device(user)
     error, status = "", 200
     if request.method == "POST":
-        error = _locked_now(user.email, lockout.client_ip(request))
+        error = _locked_out(request, user)
         if error:
-            pending.clear(request)
             status = 429
         else:
             try:

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from buyers import locks
 from buyers.models import Booking, CrmHandoff
+from eventchain import locks
 from tests.contract.test_flow_through_the_api import HANDOFF
 
 from .conftest import ROOT, database_url, wait_until

@@ -1,4 +1,4 @@
-"""Transaction-scoped Postgres advisory locks on a name (e.g. a CRM deal id).
+"""Transaction-scoped Postgres advisory locks on a name (a CRM deal id, a velocity rule's subject).
 
 Other databases (SQLite in local demos) serialise writers on their own, so the lock is a no-op there.
 """
